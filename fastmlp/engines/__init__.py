@@ -1,0 +1,31 @@
+"""Engines: the code that runs minibatches for the estimators.
+
+``get_engine(backend)`` resolves an estimator's ``backend`` parameter.
+"""
+
+from ._base import Engine, Network, Trainer
+from .numpy_engine import NumpyEngine
+
+# Fastest first: "auto" takes the first one that is available here.
+_ENGINES = {"numpy": NumpyEngine}
+_AUTO_ORDER = ("numpy",)
+BACKENDS = ("auto", "numpy", "cpu", "cuda")
+
+
+def get_engine(backend):
+    """The engine for ``backend`` ('auto', 'numpy', 'cpu' or 'cuda')."""
+    if backend == "auto":
+        for name in _AUTO_ORDER:
+            if _ENGINES[name].is_available():
+                return _ENGINES[name]()
+    cls = _ENGINES.get(backend)
+    if cls is None or not cls.is_available():
+        available = [n for n, c in _ENGINES.items() if c.is_available()]
+        raise ValueError(
+            f"backend={backend!r} is not available here; available backends: "
+            f"{['auto'] + available}."
+        )
+    return cls()
+
+
+__all__ = ["Engine", "Network", "Trainer", "get_engine", "BACKENDS"]

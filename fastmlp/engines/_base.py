@@ -1,0 +1,107 @@
+"""What an engine must provide to the estimators.
+
+An engine trains one network layout on one data set. The estimators own
+everything per epoch (shuffling, schedules, early stopping, attributes) and
+never branch on which engine runs; an engine owns everything per minibatch.
+
+    engine = get_engine("numpy")
+    trainer = engine.trainer(network, X, Y, sample_weight)
+    loss_sum = trainer.run_epoch(params, optimizer, order, batch_size)
+    loss = trainer.loss_grad(params, grad)          # full batch, for L-BFGS
+"""
+
+from abc import ABC, abstractmethod
+from dataclasses import dataclass
+
+import numpy as np
+
+from .._layout import ParamLayout
+
+
+@dataclass(frozen=True)
+class Network:
+    """The layout and loss of one multi-layer perceptron.
+
+    Attributes
+    ----------
+    layer_units : tuple of int
+        ``(n_features, *hidden_layer_sizes, n_outputs)``.
+    activation : str
+        Hidden activation: 'identity', 'logistic', 'tanh' or 'relu'.
+    out_activation : str
+        'identity', 'exp', 'logistic' or 'softmax'.
+    loss : str
+        'squared_error', 'poisson', 'log_loss' (softmax output) or
+        'binary_log_loss' (logistic output).
+    alpha : float
+        L2 penalty; the penalty term is divided by the sample-weight sum.
+    dtype : numpy.dtype
+        float32 or float64: the dtype of data, parameters and buffers.
+    """
+
+    layer_units: tuple
+    activation: str
+    out_activation: str
+    loss: str
+    alpha: float
+    dtype: np.dtype
+
+    @property
+    def layout(self):
+        return ParamLayout(self.layer_units)
+
+
+class Trainer(ABC):
+    """Training state for one fit: the data and preallocated buffers.
+
+    ``X`` is (n_samples, n_features) dense or CSR/CSC, ``Y`` is
+    (n_samples, n_outputs) in the network's dtype, ``sample_weight`` is None or
+    (n_samples,). None of them is modified.
+    """
+
+    def __init__(self, network, X, Y, sample_weight):
+        self.network = network
+        self.X = X
+        self.Y = Y
+        self.sample_weight = sample_weight
+
+    @abstractmethod
+    def run_epoch(self, params, optimizer, order, batch_size):
+        """One pass over the data in minibatches, updating ``params`` in place.
+
+        Parameters
+        ----------
+        params : ndarray (n_params,)
+            The flat parameter buffer (see ``ParamLayout``); IN/OUT.
+        optimizer : fastmlp._optimizers.SGD or Adam
+            Its state arrays and step counter are updated in place.
+        order : ndarray of intp or None
+            Row order of this epoch (minibatch ``j`` is
+            ``order[j * batch_size:(j + 1) * batch_size]``); None means the
+            rows in their natural order.
+        batch_size : int
+
+        Returns
+        -------
+        float
+            Sum over minibatches of (minibatch loss x minibatch size).
+        """
+
+    @abstractmethod
+    def loss_grad(self, params, grad):
+        """Full-batch loss at ``params``; writes its gradient into ``grad``."""
+
+
+class Engine(ABC):
+    """A family of trainers (numpy, cpu, cuda)."""
+
+    name = None
+
+    @classmethod
+    def is_available(cls):
+        """Whether this engine can run here (hardware, optional packages)."""
+        return True
+
+    @abstractmethod
+    def trainer(self, network, X, Y, sample_weight):
+        """A ``Trainer`` for ``network`` on this data."""

@@ -1,0 +1,171 @@
+"""The pure-NumPy reference engine.
+
+Short and plain on purpose: it is the oracle that every fast engine is tested
+against and the baseline of every benchmark. Its arithmetic follows
+scikit-learn's MLP operation by operation, so that in float64 both produce
+the same training trajectory.
+"""
+
+import numpy as np
+from scipy.special import expit, xlogy
+from sklearn.utils.extmath import safe_sparse_dot
+
+from ._base import Engine, Trainer
+
+
+def _softmax(Z):
+    Z -= Z.max(axis=1)[:, np.newaxis]
+    np.exp(Z, out=Z)
+    Z /= Z.sum(axis=1)[:, np.newaxis]
+
+
+ACTIVATIONS = {
+    "identity": lambda Z: None,
+    "logistic": lambda Z: expit(Z, out=Z),
+    "tanh": lambda Z: np.tanh(Z, out=Z),
+    "relu": lambda Z: np.maximum(Z, 0, out=Z),
+    "exp": lambda Z: np.exp(Z, out=Z),
+    "softmax": _softmax,
+}
+
+
+def _identity_derivative(A, delta):
+    pass
+
+
+def _logistic_derivative(A, delta):
+    delta *= A
+    delta *= 1 - A
+
+
+def _tanh_derivative(A, delta):
+    delta *= 1 - A**2
+
+
+def _relu_derivative(A, delta):
+    delta[A == 0] = 0
+
+
+# Each takes the activation's output A and multiplies delta by d act / dz.
+DERIVATIVES = {
+    "identity": _identity_derivative,
+    "logistic": _logistic_derivative,
+    "tanh": _tanh_derivative,
+    "relu": _relu_derivative,
+}
+
+
+def _squared_error(Y, P, sample_weight):
+    return 0.5 * np.average((Y - P) ** 2, weights=sample_weight, axis=0).mean()
+
+
+def _poisson(Y, P, sample_weight):
+    # Half the Poisson deviance.
+    return np.average(
+        xlogy(Y, Y / P) - Y + P, weights=sample_weight, axis=0
+    ).sum()
+
+
+def _log_loss(Y, P, sample_weight):
+    eps = np.finfo(P.dtype).eps
+    P = np.clip(P, eps, 1 - eps)
+    return -np.average(xlogy(Y, P), weights=sample_weight, axis=0).sum()
+
+
+def _binary_log_loss(Y, P, sample_weight):
+    eps = np.finfo(P.dtype).eps
+    P = np.clip(P, eps, 1 - eps)
+    return -np.average(
+        xlogy(Y, P) + xlogy(1 - Y, 1 - P), weights=sample_weight, axis=0
+    ).sum()
+
+
+LOSSES = {
+    "squared_error": _squared_error,
+    "poisson": _poisson,
+    "log_loss": _log_loss,
+    "binary_log_loss": _binary_log_loss,
+}
+
+
+def forward(network, coefs, intercepts, X):
+    """All layer outputs ``[X, A_1, ..., A_out]`` of the network on X."""
+    activations = [X]
+    last = len(coefs) - 1
+    for i, (W, b) in enumerate(zip(coefs, intercepts)):
+        Z = safe_sparse_dot(activations[-1], W)
+        Z += b
+        ACTIVATIONS[network.out_activation if i == last else network.activation](Z)
+        activations.append(Z)
+    return activations
+
+
+def loss_and_gradient(network, params, X, Y, sample_weight, grad):
+    """Loss (L2 term included) on (X, Y); its gradient is written to ``grad``.
+
+    ``params`` and ``grad`` are flat buffers laid out by ``network.layout``.
+    """
+    layout = network.layout
+    coefs = layout.coef_views(params)
+    intercepts = layout.intercept_views(params)
+    coef_grads = layout.coef_views(grad)
+    intercept_grads = layout.intercept_views(grad)
+    alpha = network.alpha
+
+    activations = forward(network, coefs, intercepts, X)
+    loss = LOSSES[network.loss](Y, activations[-1], sample_weight)
+    l2 = 0
+    for W in coefs:
+        w = W.ravel()
+        l2 += np.dot(w, w)
+    sw_sum = X.shape[0] if sample_weight is None else sample_weight.sum()
+    loss += (0.5 * alpha) * l2 / sw_sum
+
+    # For each canonical output/loss pair the gradient of the loss with
+    # respect to the output layer's pre-activation is simply P - Y.
+    delta = activations[-1] - Y
+    if sample_weight is not None:
+        delta *= sample_weight.reshape(-1, 1)
+    derivative = DERIVATIVES[network.activation]
+    for i in range(len(coefs) - 1, -1, -1):
+        coef_grads[i][...] = safe_sparse_dot(activations[i].T, delta)
+        coef_grads[i] += alpha * coefs[i]
+        coef_grads[i] /= sw_sum
+        intercept_grads[i][...] = np.sum(delta, axis=0) / sw_sum
+        if i > 0:
+            delta = safe_sparse_dot(delta, coefs[i].T)
+            derivative(activations[i], delta)
+    return loss
+
+
+class NumpyTrainer(Trainer):
+    def __init__(self, network, X, Y, sample_weight):
+        super().__init__(network, X, Y, sample_weight)
+        self._grad = np.empty(network.layout.size, dtype=network.dtype)
+
+    def run_epoch(self, params, optimizer, order, batch_size):
+        n_samples = self.X.shape[0]
+        sw = self.sample_weight
+        total = 0.0
+        for start in range(0, n_samples, batch_size):
+            stop = min(start + batch_size, n_samples)
+            rows = slice(start, stop) if order is None else order[start:stop]
+            batch_loss = loss_and_gradient(
+                self.network, params, self.X[rows], self.Y[rows],
+                None if sw is None else sw[rows], self._grad,
+            )
+            total += batch_loss * (stop - start)
+            optimizer.step(params, self._grad)
+        return total
+
+    def loss_grad(self, params, grad):
+        return loss_and_gradient(
+            self.network, params, self.X, self.Y, self.sample_weight, grad
+        )
+
+
+class NumpyEngine(Engine):
+    name = "numpy"
+
+    def trainer(self, network, X, Y, sample_weight):
+        return NumpyTrainer(network, X, Y, sample_weight)

@@ -1,0 +1,67 @@
+# cython: language_level=3
+"""Activation functions and their derivatives, one per-element formula each.
+
+Design: each function is written once as a small ``inline`` function of one
+value over the ``floating`` fused type; the array loops in the kernels are
+built from these and dispatch on an integer code, so the compiled variants
+stay few (one per dtype, not one per activation). Derivatives are taken from
+the activation's *output*, as scikit-learn does, so the forward buffers are
+all backprop needs.
+
+The codes are shared with Python through ``ACTIVATION_CODES`` in ``_forward``.
+"""
+
+from libc.math cimport exp, expf, tanh, tanhf
+from cython cimport floating
+
+
+cdef enum:
+    ACT_IDENTITY = 0
+    ACT_LOGISTIC = 1
+    ACT_TANH = 2
+    ACT_RELU = 3
+    ACT_EXP = 4
+    ACT_SOFTMAX = 5
+
+
+cdef inline floating _exp(floating x) noexcept nogil:
+    if floating is float:
+        return expf(x)
+    else:
+        return exp(x)
+
+
+cdef inline floating logistic(floating x) noexcept nogil:
+    """1 / (1 + exp(-x)) without overflow for either sign of x."""
+    cdef floating e
+    if x >= 0:
+        return 1 / (1 + _exp(-x))
+    e = _exp(x)
+    return e / (1 + e)
+
+
+cdef inline floating activate(floating x, int code) noexcept nogil:
+    """The element-wise activations (softmax is row-wise: see the kernels)."""
+    if code == ACT_RELU:
+        return x if x > 0 else 0
+    if code == ACT_TANH:
+        if floating is float:
+            return tanhf(x)
+        else:
+            return tanh(x)
+    if code == ACT_LOGISTIC:
+        return logistic(x)
+    if code == ACT_EXP:
+        return _exp(x)
+    return x
+
+
+cdef inline floating derivative(floating out, int code) noexcept nogil:
+    """d activation / dz, written in terms of the activation's output."""
+    if code == ACT_RELU:
+        return 1 if out != 0 else 0
+    if code == ACT_TANH:
+        return 1 - out * out
+    if code == ACT_LOGISTIC:
+        return out * (1 - out)
+    return 1

@@ -1,0 +1,32 @@
+"""Build the Cython kernels in kernels/ as extension modules of fastmlp._kernels.
+
+Everything declarative lives in pyproject.toml; this file only lists the
+extensions, because their include paths (numpy's headers) are known at build
+time only.
+"""
+
+from pathlib import Path
+
+import numpy as np
+from Cython.Build import cythonize
+from setuptools import Extension, setup
+
+KERNELS = Path("kernels")
+
+extensions = [
+    Extension(
+        f"fastmlp._kernels.{pyx.stem}",
+        [str(pyx)],
+        include_dirs=[np.get_include()],
+        define_macros=[("NPY_NO_DEPRECATED_API", "NPY_1_9_API_VERSION")],
+    )
+    for pyx in sorted(KERNELS.glob("*.pyx"))
+]
+
+setup(
+    ext_modules=cythonize(
+        extensions,
+        include_path=[str(KERNELS)],
+        compiler_directives={"language_level": "3"},
+    ),
+)
