@@ -1,0 +1,46 @@
+import warnings
+
+import numpy as np
+import pytest
+from sklearn.datasets import load_digits, make_regression
+
+from fastmlp.engines import _ENGINES
+
+
+def available_backends():
+    return [name for name, cls in _ENGINES.items() if cls.is_available()]
+
+
+@pytest.fixture(params=available_backends())
+def backend(request):
+    """Every engine available here: each test using it runs on all of them."""
+    return request.param
+
+
+@pytest.fixture(scope="session")
+def digits():
+    X, y = load_digits(return_X_y=True)
+    return X / 16.0, y
+
+
+@pytest.fixture(scope="session")
+def regression():
+    X, y = make_regression(
+        n_samples=300, n_features=12, n_informative=8, noise=1.0, random_state=0
+    )
+    return X, y / 100.0
+
+
+@pytest.fixture(autouse=True)
+def _no_convergence_noise():
+    # Short fits on purpose: convergence warnings are expected, and tests
+    # that care about them use pytest.warns explicitly.
+    from sklearn.exceptions import ConvergenceWarning
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        yield
+
+
+def rng(seed=0):
+    return np.random.RandomState(seed)
