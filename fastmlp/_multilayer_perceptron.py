@@ -280,7 +280,7 @@ class BaseMultilayerPerceptron(BaseEstimator, ABC):
                     f"convergence (max_iter={self.max_iter})."
                 )
             warnings.warn(msg, ConvergenceWarning, stacklevel=3)
-        self.loss_ = float(result.fun)
+        self.loss_ = np.float64(result.fun)
         params[...] = result.x
 
     def _fit_stochastic(
@@ -339,7 +339,7 @@ class BaseMultilayerPerceptron(BaseEstimator, ABC):
                     params, optimizer, order if self.shuffle else None, batch_size
                 )
                 self.n_iter_ += 1
-                self.loss_ = loss_sum / n_samples
+                self.loss_ = np.float64(loss_sum / n_samples)
                 if not np.isfinite(self.loss_):
                     raise ValueError(
                         f"The training loss became {self.loss_} at iteration "

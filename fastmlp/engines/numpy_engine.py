@@ -154,7 +154,7 @@ class NumpyTrainer(Trainer):
                 self.network, params, self.X[rows], self.Y[rows],
                 None if sw is None else sw[rows], self._grad,
             )
-            total += batch_loss * (stop - start)
+            total += float(batch_loss) * (stop - start)
             optimizer.step(params, self._grad)
         return total
 

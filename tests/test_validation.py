@@ -1,0 +1,194 @@
+"""Bad input gets the exception scikit-learn raises, never a crash or NaN model."""
+
+import re
+
+import numpy as np
+import pytest
+from sklearn.neural_network import MLPClassifier as SkClassifier
+from sklearn.neural_network import MLPRegressor as SkRegressor
+
+from fastmlp import MLPClassifier, MLPRegressor
+
+PAIRS = [(MLPClassifier, SkClassifier), (MLPRegressor, SkRegressor)]
+
+
+def _data(seed=0):
+    rs = np.random.RandomState(seed)
+    X = rs.normal(size=(40, 3))
+    y = (X[:, 0] > 0).astype(int)
+    return X, y
+
+
+def _raises_like_sklearn(ours, theirs, call):
+    """Both raise the same exception type with the same message."""
+    with pytest.raises(Exception) as sk_info:
+        call(theirs)
+    with pytest.raises(type(sk_info.value), match=re.escape(str(sk_info.value)[:60])):
+        call(ours)
+
+
+BAD_X = {
+    "nan": lambda X: np.where(X > 1, np.nan, X),
+    "inf": lambda X: np.where(X > 1, np.inf, X),
+    "1d": lambda X: X[:, 0],
+    "empty": lambda X: X[:0],
+    "strings": lambda X: np.array([["a", "b", "c"]] * len(X), dtype=object),
+    "3d": lambda X: X[:, :, None],
+}
+
+
+@pytest.mark.parametrize("cls,sk", PAIRS)
+@pytest.mark.parametrize("bad", sorted(BAD_X))
+def test_bad_X_in_fit(cls, sk, bad):
+    X, y = _data()
+    Xb = BAD_X[bad](X)
+    y = y[: len(Xb)]
+    _raises_like_sklearn(cls(max_iter=2), sk(max_iter=2), lambda e: e.fit(Xb, y))
+
+
+@pytest.mark.parametrize("cls,sk", PAIRS)
+@pytest.mark.parametrize("bad", ["nan", "inf", "1d", "strings"])
+def test_bad_X_in_predict(cls, sk, bad):
+    X, y = _data()
+    ours = cls(max_iter=2, random_state=0).fit(X, y)
+    theirs = sk(max_iter=2, random_state=0).fit(X, y)
+    Xb = BAD_X[bad](X)
+    _raises_like_sklearn(ours, theirs, lambda e: e.predict(Xb))
+
+
+@pytest.mark.parametrize("cls,sk", PAIRS)
+def test_wrong_number_of_features(cls, sk):
+    X, y = _data()
+    ours = cls(max_iter=2, random_state=0).fit(X, y)
+    theirs = sk(max_iter=2, random_state=0).fit(X, y)
+    _raises_like_sklearn(ours, theirs, lambda e: e.predict(X[:, :2]))
+    # and on a warm start / partial_fit
+    _raises_like_sklearn(ours, theirs, lambda e: e.partial_fit(X[:, :2], y))
+
+
+@pytest.mark.parametrize("cls,sk", PAIRS)
+def test_mismatched_sample_weight(cls, sk):
+    X, y = _data()
+    _raises_like_sklearn(
+        cls(max_iter=2), sk(max_iter=2),
+        lambda e: e.fit(X, y, sample_weight=np.ones(len(y) - 1)),
+    )
+
+
+@pytest.mark.parametrize("cls,sk", PAIRS)
+def test_mismatched_lengths(cls, sk):
+    X, y = _data()
+    _raises_like_sklearn(cls(max_iter=2), sk(max_iter=2), lambda e: e.fit(X, y[:-1]))
+
+
+def test_partial_fit_needs_classes_first():
+    X, y = _data()
+    _raises_like_sklearn(MLPClassifier(), SkClassifier(), lambda e: e.partial_fit(X, y))
+    est = MLPClassifier().partial_fit(X, y, classes=[0, 1])
+    with pytest.raises(ValueError, match="not the same as on last call"):
+        est.partial_fit(X, y, classes=[0, 1, 2])
+    with pytest.raises(ValueError, match="classes not in"):
+        est.partial_fit(X, y + 5)
+
+
+def test_partial_fit_single_class_with_classes_is_fine():
+    X, y = _data()
+    est = MLPClassifier(random_state=0).partial_fit(X, np.zeros(len(X), int), classes=[0, 1])
+    assert list(est.classes_) == [0, 1]
+    assert est.predict_proba(X).shape == (len(X), 2)
+
+
+def test_partial_fit_not_available_for_lbfgs():
+    for cls in (MLPClassifier, MLPRegressor):
+        est = cls(solver="lbfgs")
+        assert not hasattr(est, "partial_fit")
+        with pytest.raises(AttributeError, match="has no attribute .partial_fit."):
+            est.partial_fit
+
+
+def test_partial_fit_rejects_early_stopping():
+    X, y = _data()
+    with pytest.raises(ValueError, match="does not support early_stopping"):
+        MLPRegressor(early_stopping=True).partial_fit(X, y.astype(float))
+
+
+INVALID_PARAMS = [
+    {"hidden_layer_sizes": -1},
+    {"hidden_layer_sizes": [3, 0]},
+    {"activation": "softmax"},
+    {"solver": "newton"},
+    {"alpha": -1.0},
+    {"batch_size": 0},
+    {"learning_rate": "fast"},
+    {"learning_rate_init": 0.0},
+    {"max_iter": 0},
+    {"momentum": 1.5},
+    {"validation_fraction": 1.0},
+    {"beta_1": 1.0},
+    {"epsilon": 0.0},
+    {"n_iter_no_change": 0},
+    {"max_fun": 0},
+    {"shuffle": "yes"},
+]
+
+
+@pytest.mark.parametrize("cls,sk", PAIRS)
+@pytest.mark.parametrize("params", INVALID_PARAMS, ids=str)
+def test_invalid_hyperparameters(cls, sk, params):
+    X, y = _data()
+    _raises_like_sklearn(cls(**params), sk(**params), lambda e: e.fit(X, y))
+
+
+def test_invalid_backend_and_regressor_loss():
+    X, y = _data()
+    with pytest.raises(ValueError, match="'backend' parameter"):
+        MLPClassifier(backend="tpu").fit(X, y)
+    with pytest.raises(ValueError, match="'loss' parameter"):
+        MLPRegressor(loss="huber").fit(X, y)
+
+
+def test_unavailable_backend_is_a_clear_error():
+    from fastmlp.engines import _ENGINES
+
+    X, y = _data()
+    for name in ("cpu", "cuda"):
+        if name in _ENGINES and _ENGINES[name].is_available():
+            continue
+        with pytest.raises(ValueError, match=f"backend='{name}' is not available"):
+            MLPClassifier(backend=name, max_iter=2).fit(X, y)
+
+
+def test_poisson_rejects_negative_targets():
+    X, _ = _data()
+    with pytest.raises(ValueError, match="negative"):
+        MLPRegressor(loss="poisson").fit(X, X[:, 0])
+
+
+def test_diverging_training_stops_with_clear_error():
+    rs = np.random.RandomState(0)
+    X = rs.normal(size=(100, 5)) * 1e3
+    y = rs.normal(size=100) * 1e6
+    est = MLPRegressor(solver="sgd", learning_rate_init=10.0, max_iter=50, random_state=0)
+    with pytest.raises(ValueError, match="non-finite"):
+        est.fit(X, y)
+    # sklearn gives up the same way (at the end of its fit rather than at once)
+    with pytest.raises(ValueError, match="non-finite"):
+        SkRegressor(solver="sgd", learning_rate_init=10.0, max_iter=50, random_state=0).fit(X, y)
+
+
+def test_inputs_are_not_modified():
+    rs = np.random.RandomState(0)
+    X = rs.normal(size=(60, 4))
+    y = rs.randint(3, size=60)
+    w = rs.uniform(0.5, 2, size=60)
+    X0, y0, w0 = X.copy(), y.copy(), w.copy()
+    for solver in ("adam", "sgd", "lbfgs"):
+        est = MLPClassifier(solver=solver, max_iter=5, early_stopping=solver != "lbfgs",
+                            random_state=0).fit(X, y, sample_weight=w)
+        est.predict_proba(X)
+        np.testing.assert_array_equal(X, X0)
+        np.testing.assert_array_equal(y, y0)
+        np.testing.assert_array_equal(w, w0)
+    yr = X[:, 0].copy()
+    MLPRegressor(max_iter=5).fit(X, yr)
+    np.testing.assert_array_equal(yr, X0[:, 0])
