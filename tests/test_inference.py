@@ -1,0 +1,81 @@
+"""The Cython forward pass agrees with the NumPy reference."""
+
+import numpy as np
+import pytest
+import scipy.sparse as sp
+from numpy.testing import assert_allclose
+
+from fastmlp import _inference
+from fastmlp._kernels import _forward
+from fastmlp.engines import Network
+from fastmlp.engines.numpy_engine import forward as numpy_forward
+
+
+def _weights(units, dtype, seed=0):
+    rs = np.random.RandomState(seed)
+    coefs = [rs.uniform(-1, 1, (a, b)).astype(dtype) for a, b in zip(units[:-1], units[1:])]
+    intercepts = [rs.uniform(-1, 1, b).astype(dtype) for b in units[1:]]
+    return coefs, intercepts
+
+
+@pytest.mark.parametrize("activation", ["identity", "logistic", "tanh", "relu"])
+@pytest.mark.parametrize("out_activation", ["identity", "logistic", "exp", "softmax"])
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_forward_matches_reference(activation, out_activation, dtype):
+    units = (7, 9, 5, 4)
+    coefs, intercepts = _weights(units, dtype)
+    X = np.random.RandomState(1).normal(size=(33, 7)).astype(dtype)
+    net = Network(units, activation, out_activation, "squared_error", 0.0, np.dtype(dtype))
+    expected = numpy_forward(net, coefs, intercepts, X)[-1]
+    got = _inference.forward(X, coefs, intercepts, activation, out_activation)
+    assert got.dtype == dtype and got.flags.c_contiguous
+    rtol = 1e-12 if dtype == np.float64 else 2e-5
+    assert_allclose(got, expected, rtol=rtol, atol=rtol)
+
+
+def test_dtype_promotion_and_layouts():
+    coefs, intercepts = _weights((6, 4, 3), np.float32)
+    X = np.random.RandomState(2).normal(size=(10, 6))
+    ref = _inference.forward(X, coefs, intercepts, "relu", "softmax")
+    assert ref.dtype == np.float64
+    for variant in (np.asfortranarray(X), X[:, ::-1][:, ::-1], X.astype(np.int64),
+                    sp.csr_matrix(X), sp.csc_matrix(X)):
+        got = _inference.forward(variant, coefs, intercepts, "relu", "softmax")
+        assert got.dtype == np.float64
+        expected = ref if not np.issubdtype(variant.dtype, np.integer) else \
+            _inference.forward(X.astype(np.int64).astype(float), coefs, intercepts,
+                               "relu", "softmax")
+        assert_allclose(got, expected, rtol=1e-12)
+
+
+def test_read_only_inputs_are_accepted_and_untouched():
+    coefs, intercepts = _weights((6, 4, 3), np.float64)
+    X = np.random.RandomState(3).normal(size=(10, 6))
+    for a in (X, *coefs, *intercepts):
+        a.setflags(write=False)
+    out = _inference.forward(X, coefs, intercepts, "tanh", "identity")
+    assert np.isfinite(out).all()
+
+
+def test_softmax_is_stable_for_large_inputs():
+    z = np.array([[1000.0, 0.0, -1000.0], [-5e5, -5e5, -5e5]])
+    _forward.bias_activation(z, np.zeros(3), _forward.ACTIVATION_CODES["softmax"])
+    assert_allclose(z, [[1, 0, 0], [1 / 3, 1 / 3, 1 / 3]])
+
+
+def test_logistic_saturates_without_overflow():
+    z = np.array([[-800.0, 800.0, 0.0]])
+    with np.errstate(all="raise"):
+        _forward.bias_activation(z, np.zeros(3), _forward.ACTIVATION_CODES["logistic"])
+    assert_allclose(z, [[0.0, 1.0, 0.5]])
+
+
+def test_kernel_rejects_mismatched_shapes():
+    a = np.ones((3, 4))
+    with pytest.raises(ValueError, match="shapes do not chain"):
+        _forward.dense_layer(a, np.ones((5, 2)), np.ones(2), np.empty((3, 2)), 0)
+    with pytest.raises(ValueError, match="bias has 3 entries for 2 columns"):
+        _forward.bias_activation(np.ones((3, 2)), np.ones(3), 0)
+    with pytest.raises((TypeError, ValueError)):
+        _forward.dense_layer(a.astype(np.float32), np.ones((4, 2)), np.ones(2),
+                             np.empty((3, 2)), 0)
