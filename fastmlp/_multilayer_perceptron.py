@@ -23,7 +23,7 @@ from sklearn.exceptions import ConvergenceWarning
 from sklearn.metrics import accuracy_score, r2_score
 from sklearn.model_selection import train_test_split
 from sklearn.preprocessing import LabelBinarizer
-from sklearn.utils import check_random_state, column_or_1d, shuffle
+from sklearn.utils import _safe_indexing, check_random_state, column_or_1d, shuffle
 from sklearn.utils._param_validation import Interval, Options, StrOptions
 from sklearn.utils.metaestimators import available_if
 from sklearn.utils.multiclass import (
@@ -294,30 +294,32 @@ class BaseMultilayerPerceptron(BaseEstimator, ABC):
         if self.early_stopping and incremental:
             raise ValueError("partial_fit does not support early_stopping=True")
         early_stopping = self.early_stopping
+        rows = None  # the training rows of X, None for all of them in order
         if early_stopping:
+            # Split row indices rather than the data, so the training part of
+            # X is never copied: the split depends only on the number of rows,
+            # the stratification and the RandomState, as scikit-learn's does.
             # Stratified for a single output only, as scikit-learn does (its
             # multiclass targets are one-hot here, hence not stratified).
             stratify = y if is_classifier(self) and self.n_outputs_ == 1 else None
-            arrays = (X, Y) if sample_weight is None else (X, Y, sample_weight)
-            split = train_test_split(
-                *arrays,
+            rows, val_rows = train_test_split(
+                np.arange(X.shape[0]),
                 random_state=self._random_state,
                 test_size=self.validation_fraction,
                 stratify=stratify,
             )
-            X_train, X_val, Y_train, Y_val = split[:4]
-            sw_train, sw_val = split[4:] if sample_weight is not None else (None, None)
-            if X_val.shape[0] < 2:
+            if len(val_rows) < 2:
                 raise ValueError(
                     "The validation set is too small. Increase "
                     "'validation_fraction' or the size of your dataset."
                 )
-            y_val = self._validation_targets(Y_val)
+            X_val = _safe_indexing(X, val_rows)
+            y_val = self._validation_targets(Y[val_rows])
+            sw_val = None if sample_weight is None else sample_weight[val_rows]
         else:
-            X_train, Y_train, sw_train = X, Y, sample_weight
             X_val = y_val = sw_val = None
 
-        n_samples = X_train.shape[0]
+        n_samples = X.shape[0] if rows is None else len(rows)
         if self.batch_size == "auto":
             batch_size = min(200, n_samples)
         else:
@@ -328,16 +330,19 @@ class BaseMultilayerPerceptron(BaseEstimator, ABC):
                 )
             batch_size = int(np.clip(self.batch_size, 1, n_samples))
 
-        trainer = engine.trainer(network, X_train, Y_train, sw_train)
-        order = np.arange(n_samples, dtype=np.intp)
+        trainer = engine.trainer(network, X, Y, sample_weight)
+        # Positions within the training rows, reshuffled in place of the
+        # previous order each epoch, as scikit-learn does.
+        positions = np.arange(n_samples, dtype=np.intp)
         try:
             self.n_iter_ = 0
             for _ in range(self.max_iter):
                 if self.shuffle:
-                    order = shuffle(order, random_state=self._random_state)
-                loss_sum = trainer.run_epoch(
-                    params, optimizer, order if self.shuffle else None, batch_size
-                )
+                    positions = shuffle(positions, random_state=self._random_state)
+                    order = positions if rows is None else rows[positions]
+                else:
+                    order = rows
+                loss_sum = trainer.run_epoch(params, optimizer, order, batch_size)
                 self.n_iter_ += 1
                 self.loss_ = np.float64(loss_sum / n_samples)
                 if not np.isfinite(self.loss_):

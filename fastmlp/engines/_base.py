@@ -76,9 +76,10 @@ class Trainer(ABC):
         optimizer : fastmlp._optimizers.SGD or Adam
             Its state arrays and step counter are updated in place.
         order : ndarray of intp or None
-            Row order of this epoch (minibatch ``j`` is
-            ``order[j * batch_size:(j + 1) * batch_size]``); None means the
-            rows in their natural order.
+            The rows of X this epoch trains on, in order (minibatch ``j`` is
+            ``order[j * batch_size:(j + 1) * batch_size]``); it may be a
+            subset of the rows (early stopping holds some out). None means
+            every row in its natural order.
         batch_size : int
 
         Returns

@@ -144,7 +144,7 @@ class NumpyTrainer(Trainer):
         self._grad = np.empty(network.layout.size, dtype=network.dtype)
 
     def run_epoch(self, params, optimizer, order, batch_size):
-        n_samples = self.X.shape[0]
+        n_samples = self.X.shape[0] if order is None else len(order)
         sw = self.sample_weight
         total = 0.0
         for start in range(0, n_samples, batch_size):
