@@ -4,11 +4,12 @@
 """
 
 from ._base import Engine, Network, Trainer
+from .cpu_engine import CpuEngine
 from .numpy_engine import NumpyEngine
 
 # Fastest first: "auto" takes the first one that is available here.
-_ENGINES = {"numpy": NumpyEngine}
-_AUTO_ORDER = ("numpy",)
+_ENGINES = {"numpy": NumpyEngine, "cpu": CpuEngine}
+_AUTO_ORDER = ("cpu", "numpy")
 BACKENDS = ("auto", "numpy", "cpu", "cuda")
 
 

@@ -1,0 +1,212 @@
+"""Numba training loops of the cpu engine: one call runs a whole epoch.
+
+Design: the loops only orchestrate. They gather each shuffled minibatch into
+a preallocated buffer and call the Cython kernels (GEMM through scipy's BLAS,
+fused bias + activation, fused output + loss + delta, derivative multiply,
+fused L2 + optimizer step) on raw pointers into preallocated buffers; no
+Python runs per minibatch and nothing is allocated per minibatch. Every
+buffer of the network lives in one workspace array, addressed by element
+offsets computed once per fit (see ``CpuTrainer``). Each kernel is chosen by
+dtype at run time (``single``), so each loop compiles once per dtype.
+"""
+
+import numpy as np
+from numba import njit
+
+from .._kernels._forward import ACTIVATION_CODES
+from .._numba_config import JIT_OPTIONS
+from . import _cython_kernels as K
+
+_IDENTITY = ACTIVATION_CODES["identity"]
+ADAM, SGD = 0, 1
+
+
+@njit(**JIT_OPTIONS)
+def _gemm(single, trans_a, trans_b, m, n, k, a, lda, b, ldb, c, ldc):
+    """c = op(a) @ op(b), row-major, all pointers."""
+    if single:
+        K.gemm_f32(trans_a, trans_b, m, n, k, 1.0, a, lda, b, ldb, 0.0, c, ldc)
+    else:
+        K.gemm_f64(trans_a, trans_b, m, n, k, 1.0, a, lda, b, ldb, 0.0, c, ldc)
+
+
+@njit(**JIT_OPTIONS)
+def _bias_activation(single, z, b, n_rows, n_cols, code):
+    if single:
+        K.bias_activation_f32(z, b, n_rows, n_cols, code)
+    else:
+        K.bias_activation_f64(z, b, n_rows, n_cols, code)
+
+
+@njit(**JIT_OPTIONS)
+def _output_loss_delta(single, z, y, sw, n_rows, n_cols, out_code, loss_code, delta):
+    if single:
+        return K.output_loss_delta_f32(z, y, sw, n_rows, n_cols, out_code, loss_code, delta)
+    return K.output_loss_delta_f64(z, y, sw, n_rows, n_cols, out_code, loss_code, delta)
+
+
+@njit(**JIT_OPTIONS)
+def _column_sums(single, a, n_rows, n_cols, out):
+    if single:
+        K.column_sums_f32(a, n_rows, n_cols, out)
+    else:
+        K.column_sums_f64(a, n_rows, n_cols, out)
+
+
+@njit(**JIT_OPTIONS)
+def _derivative_multiply(single, a, delta, n, code):
+    if single:
+        K.derivative_multiply_f32(a, delta, n, code)
+    else:
+        K.derivative_multiply_f64(a, delta, n, code)
+
+
+@njit(**JIT_OPTIONS)
+def _l2_sum(single, params, n_coef):
+    if single:
+        return K.l2_sum_f32(params, n_coef)
+    return K.l2_sum_f64(params, n_coef)
+
+
+@njit(**JIT_OPTIONS)
+def _loss_gradient(
+    a0, y, sw, sw_sum, n_rows, params, grad, work, units, act_off, delta_off,
+    coef_off, icpt_off, hidden_code, out_code, loss_code, alpha,
+):
+    """Loss (L2 term included) of one batch; its raw gradient goes to grad.
+
+    ``a0``, ``y`` and ``sw`` point at the batch's n_rows rows of inputs,
+    targets and sample weights (``sw`` = 0: unweighted; ``sw_sum`` is their
+    sum, or n_rows). The raw gradient is ``A^T delta`` for coefficients and
+    the column sums of ``delta`` for intercepts, before the L2 term and the
+    division by ``sw_sum``, which the optimizer kernels fuse into the step.
+    """
+    single = params.itemsize == 4
+    size = params.itemsize
+    p = params.ctypes.data
+    g = grad.ctypes.data
+    w = work.ctypes.data
+    n_layers = units.shape[0] - 1
+
+    a = a0
+    for i in range(n_layers):
+        z = w + act_off[i + 1] * size
+        _gemm(single, 0, 0, n_rows, units[i + 1], units[i], a, units[i],
+              p + coef_off[i] * size, units[i + 1], z, units[i + 1])
+        code = hidden_code if i < n_layers - 1 else _IDENTITY
+        _bias_activation(single, z, p + icpt_off[i] * size, n_rows, units[i + 1], code)
+        a = z
+    delta = w + delta_off[n_layers - 1] * size
+    loss = _output_loss_delta(single, a, y, sw, n_rows, units[n_layers],
+                              out_code, loss_code, delta)
+    loss += (0.5 * alpha) * _l2_sum(single, p, icpt_off[0]) / sw_sum
+
+    for i in range(n_layers - 1, -1, -1):
+        a = a0 if i == 0 else w + act_off[i] * size
+        _gemm(single, 1, 0, units[i], units[i + 1], n_rows, a, units[i], delta,
+              units[i + 1], g + coef_off[i] * size, units[i + 1])
+        _column_sums(single, delta, n_rows, units[i + 1], g + icpt_off[i] * size)
+        if i > 0:
+            previous = w + delta_off[i - 1] * size
+            _gemm(single, 0, 1, n_rows, units[i], units[i + 1], delta, units[i + 1],
+                  p + coef_off[i] * size, units[i + 1], previous, units[i])
+            _derivative_multiply(single, a, previous, n_rows * units[i], hidden_code)
+            delta = previous
+    return loss
+
+
+@njit(**JIT_OPTIONS)
+def run_epoch(
+    X, Y, sw, order, batch_size, params, grad, work, xb, yb, swb,
+    units, act_off, delta_off, coef_off, icpt_off, hidden_code, out_code,
+    loss_code, alpha, kind, learning_rate, beta_1, beta_2, epsilon, momentum,
+    nesterov, t, state_a, state_b,
+):
+    """Train one epoch in minibatches; returns (sum of batch loss x size, t).
+
+    ``order`` holds the rows to train on (an empty array: all rows of X in
+    their order, read in place). ``sw`` is empty when unweighted. For Adam,
+    ``state_a``/``state_b`` are the moments and ``t`` the step counter; for
+    SGD ``state_a`` is the velocity and ``learning_rate`` the current rate.
+    """
+    single = params.itemsize == 4
+    size = params.itemsize
+    weighted = sw.shape[0] > 0
+    gathered = order.shape[0] > 0
+    n_samples = order.shape[0] if gathered else X.shape[0]
+    n_features = X.shape[1]
+    n_outputs = Y.shape[1]
+    n_params = params.shape[0]
+    n_coef = icpt_off[0]
+    total = 0.0
+    for start in range(0, n_samples, batch_size):
+        stop = min(start + batch_size, n_samples)
+        n_rows = stop - start
+        sw_sum = float(n_rows)
+        sw_ptr = 0
+        if gathered:
+            for r in range(n_rows):
+                row = order[start + r]
+                xb[r, :] = X[row, :]
+                yb[r, :] = Y[row, :]
+                if weighted:
+                    swb[r] = sw[row]
+            a0 = xb.ctypes.data
+            y = yb.ctypes.data
+            if weighted:
+                sw_sum = float(swb[:n_rows].sum())
+                sw_ptr = swb.ctypes.data
+        else:
+            a0 = X.ctypes.data + start * n_features * size
+            y = Y.ctypes.data + start * n_outputs * size
+            if weighted:
+                sw_sum = float(sw[start:stop].sum())
+                sw_ptr = sw.ctypes.data + start * size
+        loss = _loss_gradient(
+            a0, y, sw_ptr, sw_sum, n_rows, params, grad, work, units, act_off,
+            delta_off, coef_off, icpt_off, hidden_code, out_code, loss_code, alpha,
+        )
+        if kind == ADAM:
+            t += 1
+            rate = learning_rate * np.sqrt(1 - beta_2**t) / (1 - beta_1**t)
+            if single:
+                K.adam_step_f32(params.ctypes.data, grad.ctypes.data, state_a.ctypes.data,
+                                state_b.ctypes.data, n_params, n_coef, alpha, sw_sum,
+                                rate, beta_1, beta_2, epsilon)
+            else:
+                K.adam_step_f64(params.ctypes.data, grad.ctypes.data, state_a.ctypes.data,
+                                state_b.ctypes.data, n_params, n_coef, alpha, sw_sum,
+                                rate, beta_1, beta_2, epsilon)
+        else:
+            if single:
+                K.sgd_step_f32(params.ctypes.data, grad.ctypes.data, state_a.ctypes.data,
+                               n_params, n_coef, alpha, sw_sum, learning_rate, momentum,
+                               nesterov)
+            else:
+                K.sgd_step_f64(params.ctypes.data, grad.ctypes.data, state_a.ctypes.data,
+                               n_params, n_coef, alpha, sw_sum, learning_rate, momentum,
+                               nesterov)
+        total += loss * n_rows
+    return total, t
+
+
+@njit(**JIT_OPTIONS)
+def full_loss_gradient(
+    X, Y, sw, params, grad, work, units, act_off, delta_off, coef_off, icpt_off,
+    hidden_code, out_code, loss_code, alpha,
+):
+    """Loss and finished gradient over all rows of X (for L-BFGS)."""
+    weighted = sw.shape[0] > 0
+    n_rows = X.shape[0]
+    sw_sum = float(sw.sum()) if weighted else float(n_rows)
+    loss = _loss_gradient(
+        X.ctypes.data, Y.ctypes.data, sw.ctypes.data if weighted else 0, sw_sum,
+        n_rows, params, grad, work, units, act_off, delta_off, coef_off, icpt_off,
+        hidden_code, out_code, loss_code, alpha,
+    )
+    n_coef = icpt_off[0]
+    for i in range(n_coef):
+        grad[i] = (grad[i] + alpha * params[i]) / sw_sum
+    for i in range(n_coef, params.shape[0]):
+        grad[i] = grad[i] / sw_sum
+    return loss

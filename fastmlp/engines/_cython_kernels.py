@@ -1,0 +1,63 @@
+"""Numba-callable handles on the Cython training kernels (fastmlp._kernels._train).
+
+Design: each exported kernel's C address (from the module's ``__pyx_capi__``)
+is registered with LLVM under a fixed symbol name and declared to Numba as an
+external function of that name. Compiled loops then refer to the kernels by
+name, not by address, so Numba can cache them on disk: a cached loop links
+against the addresses registered in the process that loads it. (A ctypes
+function pointer would be baked into the code as a constant, and Numba
+refuses to cache such functions.)
+
+Array arguments cross as ``intp`` holding ``arr.ctypes.data``: on every
+platform where ``intp`` is pointer-sized (all that NumPy supports) an integer
+and a pointer travel in the same registers of the C calling convention.
+"""
+
+import llvmlite.binding as llvm
+from numba import types
+from numba.core.types import ExternalFunction
+from numba.extending import get_cython_function_address
+
+_MODULE = "fastmlp._kernels._train"
+
+_ptr = types.intp      # a data pointer, as an integer
+_size = types.intp     # Py_ssize_t
+_int = types.intc      # C int
+_dbl = types.float64
+
+
+def _signatures(real):
+    return {
+        "gemm": types.void(_int, _int, _int, _int, _int, _dbl, _ptr, _int,
+                           _ptr, _int, _dbl, _ptr, _int),
+        "bias_activation": types.void(_ptr, _ptr, _size, _size, _int),
+        "derivative_multiply": types.void(_ptr, _ptr, _size, _int),
+        "output_loss_delta": _dbl(_ptr, _ptr, _ptr, _size, _size, _int, _int, _ptr),
+        "column_sums": types.void(_ptr, _size, _size, _ptr),
+        "adam_step": types.void(_ptr, _ptr, _ptr, _ptr, _size, _size, _dbl, _dbl,
+                                _dbl, _dbl, _dbl, _dbl),
+        "sgd_step": types.void(_ptr, _ptr, _ptr, _size, _size, _dbl, _dbl, _dbl,
+                               _dbl, _int),
+        "l2_sum": _dbl(_ptr, _size),
+    }
+
+
+def _declare(name, suffix, signature):
+    symbol = f"fastmlp_{name}_{suffix}"
+    llvm.add_symbol(symbol, get_cython_function_address(_MODULE, f"{name}_{suffix}"))
+    return ExternalFunction(symbol, signature)
+
+
+_f32 = {n: _declare(n, "f32", s) for n, s in _signatures(types.float32).items()}
+_f64 = {n: _declare(n, "f64", s) for n, s in _signatures(types.float64).items()}
+
+gemm_f32, gemm_f64 = _f32["gemm"], _f64["gemm"]
+bias_activation_f32, bias_activation_f64 = _f32["bias_activation"], _f64["bias_activation"]
+derivative_multiply_f32 = _f32["derivative_multiply"]
+derivative_multiply_f64 = _f64["derivative_multiply"]
+output_loss_delta_f32 = _f32["output_loss_delta"]
+output_loss_delta_f64 = _f64["output_loss_delta"]
+column_sums_f32, column_sums_f64 = _f32["column_sums"], _f64["column_sums"]
+adam_step_f32, adam_step_f64 = _f32["adam_step"], _f64["adam_step"]
+sgd_step_f32, sgd_step_f64 = _f32["sgd_step"], _f64["sgd_step"]
+l2_sum_f32, l2_sum_f64 = _f32["l2_sum"], _f64["l2_sum"]

@@ -1,0 +1,134 @@
+"""The fast CPU engine: Numba epoch loops over the Cython kernels.
+
+Importing this module is cheap; Numba and the compiled loops load on the
+first fit (``CpuTrainer``), so ``import fastmlp`` and predicting from a
+pickled model never wait for a JIT.
+"""
+
+import importlib.util
+
+import numpy as np
+import scipy.sparse as sp
+
+from ._base import Engine, Trainer
+from .numpy_engine import NumpyTrainer
+
+
+def _kernel_codes():
+    from .._kernels._forward import ACTIVATION_CODES
+    from .._kernels._train import LOSS_CODES
+
+    return ACTIVATION_CODES, LOSS_CODES
+
+
+class CpuTrainer(Trainer):
+    """Buffers, offsets and codes of one fit, handed to the Numba loops."""
+
+    def __init__(self, network, X, Y, sample_weight):
+        dtype = network.dtype
+        # Already C-ordered data in the training dtype is used in place.
+        X = np.ascontiguousarray(X, dtype=dtype)
+        Y = np.ascontiguousarray(Y, dtype=dtype)
+        sw = (np.empty(0, dtype) if sample_weight is None
+              else np.ascontiguousarray(sample_weight, dtype=dtype))
+        super().__init__(network, X, Y, sample_weight)
+        self._sw = sw
+
+        from . import _cpu_loops
+
+        self._loops = _cpu_loops
+        layout = network.layout
+        self._units = np.asarray(network.layer_units, dtype=np.intp)
+        self._coef_off = np.array([s.start for s in layout.coef_slices], dtype=np.intp)
+        self._icpt_off = np.array([s.start for s in layout.intercept_slices], dtype=np.intp)
+        activation_codes, loss_codes = _kernel_codes()
+        self._codes = (
+            activation_codes[network.activation],
+            activation_codes[network.out_activation],
+            loss_codes[network.loss],
+        )
+        self._grad = np.empty(layout.size, dtype=dtype)
+        self._batch = None     # (batch_size, workspace, offsets, xb, yb, swb)
+        self._full = None      # (workspace, offsets) for L-BFGS
+
+    def _workspace(self, n_rows):
+        """One buffer for every layer's activations and deltas of n_rows rows."""
+        units = self._units
+        n_layers = len(units) - 1
+        act_off = np.zeros(n_layers + 1, dtype=np.intp)
+        delta_off = np.zeros(n_layers, dtype=np.intp)
+        total = 0
+        for i in range(1, n_layers + 1):
+            act_off[i] = total
+            total += n_rows * units[i]
+        for i in range(n_layers):
+            delta_off[i] = total
+            total += n_rows * units[i + 1]
+        return np.empty(total, dtype=self.network.dtype), act_off, delta_off
+
+    def run_epoch(self, params, optimizer, order, batch_size):
+        if self._batch is None or self._batch[0] != batch_size:
+            dtype = self.network.dtype
+            self._batch = (
+                batch_size,
+                *self._workspace(batch_size),
+                np.empty((batch_size, self.X.shape[1]), dtype),
+                np.empty((batch_size, self.Y.shape[1]), dtype),
+                np.empty(batch_size if self.sample_weight is not None else 0, dtype),
+            )
+        _, work, act_off, delta_off, xb, yb, swb = self._batch
+        order = (np.empty(0, np.intp) if order is None
+                 else np.ascontiguousarray(order, dtype=np.intp))
+        hidden, out, loss = self._codes
+        if optimizer.kind == "adam":
+            kind, rate, state_a, state_b = (
+                self._loops.ADAM, optimizer.learning_rate_init, optimizer.m, optimizer.v)
+            beta_1, beta_2, epsilon = optimizer.beta_1, optimizer.beta_2, optimizer.epsilon
+            momentum, nesterov, t = 0.0, 0, optimizer.t
+        else:
+            kind, rate, state_a, state_b = (
+                self._loops.SGD, optimizer.learning_rate, optimizer.velocity,
+                optimizer.velocity)
+            beta_1 = beta_2 = epsilon = 0.0
+            momentum, nesterov, t = optimizer.momentum, int(optimizer.nesterov), 0
+        total, t = self._loops.run_epoch(
+            self.X, self.Y, self._sw, order, batch_size, params, self._grad, work,
+            xb, yb, swb, self._units, act_off, delta_off, self._coef_off,
+            self._icpt_off, hidden, out, loss, self.network.alpha, kind,
+            float(rate), float(beta_1), float(beta_2), float(epsilon),
+            float(momentum), nesterov, t, state_a, state_b,
+        )
+        if optimizer.kind == "adam":
+            optimizer.t = t
+            if t:
+                optimizer.learning_rate = optimizer.corrected_rate(t)
+        return total
+
+    def loss_grad(self, params, grad):
+        if self._full is None:
+            self._full = self._workspace(self.X.shape[0])
+        work, act_off, delta_off = self._full
+        hidden, out, loss = self._codes
+        return self._loops.full_loss_gradient(
+            self.X, self.Y, self._sw, params, grad, work, self._units, act_off,
+            delta_off, self._coef_off, self._icpt_off, hidden, out, loss,
+            self.network.alpha,
+        )
+
+
+class CpuEngine(Engine):
+    """Cython kernels under Numba loops; sparse input trains on the reference."""
+
+    name = "cpu"
+
+    @classmethod
+    def is_available(cls):
+        return (
+            importlib.util.find_spec("numba") is not None
+            and importlib.util.find_spec("fastmlp._kernels._train") is not None
+        )
+
+    def trainer(self, network, X, Y, sample_weight):
+        if sp.issparse(X):
+            return NumpyTrainer(network, X, Y, sample_weight)
+        return CpuTrainer(network, X, Y, sample_weight)
