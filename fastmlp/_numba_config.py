@@ -8,4 +8,4 @@
   float64 trajectory; reassociating sums would break that.
 """
 
-JIT_OPTIONS = dict(nopython=True, nogil=True, cache=True, fastmath=False)
+JIT_OPTIONS = dict(nogil=True, cache=True, fastmath=False)

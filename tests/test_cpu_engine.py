@@ -1,0 +1,200 @@
+"""The fast cpu engine against the NumPy reference engine."""
+
+import pickle
+import subprocess
+import sys
+import tracemalloc
+
+import numpy as np
+import pytest
+from numpy.testing import assert_allclose
+from scipy.optimize import check_grad
+from sklearn.model_selection import train_test_split
+
+from fastmlp import MLPClassifier, MLPRegressor
+from fastmlp.engines import Network, get_engine
+from fastmlp.engines.cpu_engine import CpuEngine, CpuTrainer
+
+pytestmark = pytest.mark.skipif(
+    not CpuEngine.is_available(), reason="the cpu engine needs numba and the compiled kernels"
+)
+
+SOLVERS = [
+    dict(solver="adam"),
+    dict(solver="sgd", learning_rate_init=0.05),
+    dict(solver="sgd", learning_rate_init=0.05, nesterovs_momentum=False,
+         learning_rate="invscaling", power_t=0.25),
+    dict(solver="sgd", learning_rate_init=0.05, learning_rate="adaptive", tol=0.05,
+         n_iter_no_change=2),
+    dict(solver="lbfgs"),
+]
+
+
+def _fit_both(cls, X, y, **params):
+    ref = cls(backend="numpy", **params).fit(X, y)
+    fast = cls(backend="cpu", **params).fit(X, y)
+    return ref, fast
+
+
+def _curve(est):
+    return np.array(getattr(est, "loss_curve_", [est.loss_]))
+
+
+def test_auto_picks_the_cpu_engine():
+    assert get_engine("auto").name == "cpu"
+
+
+@pytest.mark.parametrize("params", SOLVERS, ids=lambda p: "-".join(map(str, p.values())))
+@pytest.mark.parametrize("activation", ["identity", "logistic", "tanh", "relu"])
+@pytest.mark.parametrize("weighted", [False, True])
+def test_classifier_follows_reference(digits, params, activation, weighted):
+    X, y = digits
+    sw = np.random.RandomState(0).uniform(0.5, 2, len(y)) if weighted else None
+    kw = dict(hidden_layer_sizes=(32, 16), activation=activation, max_iter=20,
+              random_state=0, **params)
+    ref = MLPClassifier(backend="numpy", **kw).fit(X, y, sample_weight=sw)
+    fast = MLPClassifier(backend="cpu", **kw).fit(X, y, sample_weight=sw)
+    assert fast.n_iter_ == ref.n_iter_
+    assert_allclose(_curve(fast), _curve(ref), rtol=1e-6)
+    for a, b in zip(fast.coefs_ + fast.intercepts_, ref.coefs_ + ref.intercepts_):
+        assert_allclose(a, b, rtol=1e-5, atol=1e-8)
+
+
+@pytest.mark.parametrize("loss", ["squared_error", "poisson"])
+@pytest.mark.parametrize("params", SOLVERS, ids=lambda p: "-".join(map(str, p.values())))
+def test_regressor_follows_reference(loss, params):
+    rs = np.random.RandomState(1)
+    X = rs.normal(size=(400, 8))
+    y = np.exp(0.3 * X[:, 0] - 0.2 * X[:, 1]) + 0.1 * rs.uniform(size=400)
+    Y = np.column_stack([y, 2 * y])
+    params = dict(params)
+    if params["solver"] == "sgd":
+        params["learning_rate_init"] = 0.005
+    ref, fast = _fit_both(MLPRegressor, X, Y, loss=loss, hidden_layer_sizes=(16,),
+                          activation="tanh", max_iter=20, random_state=0, **params)
+    assert_allclose(_curve(fast), _curve(ref), rtol=1e-6)
+
+
+def test_binary_multilabel_early_stopping_and_no_shuffle(digits):
+    X, y = digits
+    for target in ((y > 4).astype(int), np.column_stack([y > 4, y % 2 == 0, y == 3])):
+        for extra in (dict(early_stopping=True), dict(shuffle=False),
+                      dict(early_stopping=True, shuffle=False)):
+            ref, fast = _fit_both(MLPClassifier, X, target, hidden_layer_sizes=(20,),
+                                  max_iter=15, random_state=0, **extra)
+            assert_allclose(fast.loss_curve_, ref.loss_curve_, rtol=1e-6)
+            if "early_stopping" in extra:
+                assert_allclose(fast.validation_scores_, ref.validation_scores_)
+
+
+def test_partial_fit_and_warm_start_follow_reference(digits):
+    X, y = digits
+    classes = np.unique(y)
+    models = {}
+    for backend in ("numpy", "cpu"):
+        est = MLPClassifier(hidden_layer_sizes=(20,), random_state=0, backend=backend)
+        for chunk in np.array_split(np.arange(len(y)), 6):
+            est.partial_fit(X[chunk], y[chunk], classes=classes)
+        est.set_params(warm_start=True, max_iter=5)
+        est.fit(X, y)
+        models[backend] = est
+    assert_allclose(models["cpu"].loss_curve_, models["numpy"].loss_curve_, rtol=1e-6)
+    assert models["cpu"].t_ == models["numpy"].t_
+
+
+def test_float32_close_to_float64(digits):
+    X, y = digits
+    X_train, X_test, y_train, y_test = train_test_split(X, y, random_state=0, stratify=y)
+    kw = dict(hidden_layer_sizes=(64,), max_iter=40, random_state=0, backend="cpu")
+    f64 = MLPClassifier(**kw).fit(X_train, y_train)
+    f32 = MLPClassifier(**kw).fit(X_train.astype(np.float32), y_train)
+    assert f32.coefs_[0].dtype == np.float32
+    assert abs(f32.loss_ - f64.loss_) / f64.loss_ < 1e-2
+    acc64 = f64.score(X_test, y_test)
+    acc32 = f32.score(X_test.astype(np.float32), y_test)
+    assert abs(acc32 - acc64) <= 0.005
+
+
+OUTPUTS = {
+    "softmax": ("log_loss", lambda rs, n, k: np.eye(k)[rs.randint(k, size=n)]),
+    "logistic": ("binary_log_loss", lambda rs, n, k: rs.randint(2, size=(n, k)).astype(float)),
+    "identity": ("squared_error", lambda rs, n, k: rs.normal(size=(n, 1))),
+    "exp": ("poisson", lambda rs, n, k: rs.poisson(1.5, size=(n, k)).astype(float)),
+}
+
+
+@pytest.mark.parametrize("activation", ["identity", "logistic", "tanh", "relu"])
+@pytest.mark.parametrize("out_activation", sorted(OUTPUTS))
+@pytest.mark.parametrize("weighted", [False, True])
+def test_cpu_gradient_matches_finite_differences(activation, out_activation, weighted):
+    rs = np.random.RandomState(0)
+    loss, make_y = OUTPUTS[out_activation]
+    Y = make_y(rs, 25, 3)
+    units = (4, 6, 5, Y.shape[1])
+    net = Network(units, activation, out_activation, loss, 0.2, np.dtype(np.float64))
+    X = rs.normal(size=(25, 4))
+    sw = rs.uniform(0.5, 2, 25) if weighted else None
+    trainer = CpuTrainer(net, X, Y, sw)
+    params = rs.uniform(-0.5, 0.5, net.layout.size)
+    params[net.layout.intercept_slices[0]] += 0.05
+
+    def f(p):
+        return trainer.loss_grad(np.ascontiguousarray(p), np.empty_like(p))
+
+    def g(p):
+        grad = np.empty_like(p)
+        trainer.loss_grad(np.ascontiguousarray(p), grad)
+        return grad
+
+    assert check_grad(f, g, params, epsilon=1e-6) < 1e-5 * max(1, np.linalg.norm(g(params)))
+    # and the same numbers as the reference
+    from fastmlp.engines.numpy_engine import loss_and_gradient
+
+    ref_grad = np.empty_like(params)
+    assert f(params) == pytest.approx(
+        loss_and_gradient(net, params, X, Y, sw, ref_grad), rel=1e-12)
+    assert_allclose(g(params), ref_grad, rtol=1e-10, atol=1e-14)
+
+
+def test_fit_makes_no_copy_of_contiguous_data():
+    rs = np.random.RandomState(0)
+    X = rs.normal(size=(20000, 100)).astype(np.float32)
+    y = rs.randint(3, size=20000)
+    est = MLPClassifier(hidden_layer_sizes=(16,), max_iter=1, random_state=0, backend="cpu")
+    est.fit(X[:500], y[:500])             # compile outside the measurement
+    tracemalloc.start()
+    try:
+        est.fit(X, y)
+        _, peak = tracemalloc.get_traced_memory()
+    finally:
+        tracemalloc.stop()
+    assert peak < 0.25 * X.nbytes, f"peak {peak / 1e6:.1f} MB for X of {X.nbytes / 1e6:.1f} MB"
+
+
+def test_pickled_model_predicts_in_fresh_process_without_numba(digits, tmp_path):
+    X, y = digits
+    est = MLPClassifier(hidden_layer_sizes=(20,), max_iter=5, random_state=0,
+                        backend="cpu").fit(X, y)
+    (tmp_path / "model.pkl").write_bytes(pickle.dumps(est))
+    np.save(tmp_path / "X.npy", X)
+    code = (
+        "import pickle, sys, numpy as np\n"
+        f"est = pickle.loads(open({str(tmp_path / 'model.pkl')!r}, 'rb').read())\n"
+        f"np.save({str(tmp_path / 'p.npy')!r}, est.predict_proba(np.load({str(tmp_path / 'X.npy')!r})))\n"
+        "print('numba' in sys.modules)\n"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                         check=True)
+    assert out.stdout.strip() == "False"
+    assert_allclose(np.load(tmp_path / "p.npy"), est.predict_proba(X), rtol=0, atol=0)
+
+
+def test_single_row_fast_path_keeps_checks(digits):
+    X, y = digits
+    est = MLPClassifier(hidden_layer_sizes=(20,), max_iter=5, random_state=0).fit(X, y)
+    row = X[:1].copy()
+    assert_allclose(est.predict_proba(row), est.predict_proba(X)[:1], rtol=1e-12)
+    for bad, error in ((np.full_like(row, np.nan), "NaN"), (row[:, :10], "features"),
+                       (np.asfortranarray(np.vstack([row, row]))[:, :5], "features")):
+        with pytest.raises(ValueError, match=error):
+            est.predict_proba(bad)
