@@ -65,3 +65,59 @@ cdef inline floating derivative(floating out, int code) noexcept nogil:
     if code == ACT_LOGISTIC:
         return out * (1 - out)
     return 1
+
+
+# Additions for the training kernels (fastmlp._kernels._train).
+
+from libc.math cimport log, logf, log1p, log1pf
+
+
+cdef inline floating _log(floating x) noexcept nogil:
+    if floating is float:
+        return logf(x)
+    else:
+        return log(x)
+
+
+cdef inline floating _log1p(floating x) noexcept nogil:
+    if floating is float:
+        return log1pf(x)
+    else:
+        return log1p(x)
+
+
+cdef inline floating log1pexp(floating x) noexcept nogil:
+    """log(1 + exp(x)) (softplus) for any x, without overflow or cancellation.
+
+    Written as max(x, 0) + log1p(exp(-|x|)): the argument of exp is never
+    positive and log1p keeps the small tail exact, so the result has a
+    relative error of a few ulps over the whole line (see M. Maechler,
+    "Accurately Computing log(1 - exp(-|a|))", 2012, for the cut-off variant
+    of the same function). Then log(logistic(x)) = -log1pexp(-x) and
+    log(1 - logistic(x)) = -log1pexp(x) with no 1 - p rounding.
+    """
+    if x > 0:
+        return x + _log1p(_exp(-x))
+    return _log1p(_exp(x))
+
+
+cdef inline floating times_derivative(
+    floating delta, floating out, int code
+) noexcept nogil:
+    """delta * (d activation / dz), from the activation's output ``out``.
+
+    The operation order is the NumPy reference's (numpy_engine.DERIVATIVES),
+    so float64 results are bit-identical: logistic is (delta * out) * (1 - out)
+    and relu zeroes delta where out == 0 (even an inf or nan delta).
+    Identity, and codes with no hidden-layer derivative, leave delta as is.
+    """
+    # A typed 1: Cython writes a bare literal 1 as the C double 1.0, which
+    # would carry float32 arithmetic out to double.
+    cdef floating one = 1
+    if code == ACT_RELU:
+        return delta if out != 0 else 0
+    if code == ACT_TANH:
+        return delta * (one - out * out)
+    if code == ACT_LOGISTIC:
+        return delta * out * (one - out)
+    return delta

@@ -4,19 +4,20 @@
 
 Design: one layer is ``out = act(A @ W + b)``: a GEMM through BLAS into the
 caller's ``out`` buffer, then a single fused pass that adds the bias and
-applies the activation (row-wise for softmax). Kernels never allocate; the
+applies the activation (row-wise for softmax; that pass lives in
+``_layers.pxd``, shared with the training kernels). Kernels never allocate; the
 Python funnel in ``fastmlp/_inference.py`` validates, fixes dtype and layout
 and allocates. float32 and float64 share one source through ``floating``.
 """
 
 from cython cimport floating
-from libc.math cimport INFINITY
 
 from _activations cimport (
     ACT_EXP, ACT_IDENTITY, ACT_LOGISTIC, ACT_RELU, ACT_SOFTMAX, ACT_TANH,
-    _exp, activate,
 )
 from _blas cimport gemm
+# The fused pass is shared with the training kernels (_train): one source.
+from _layers cimport bias_activation as _bias_activation
 
 ACTIVATION_CODES = {
     "identity": ACT_IDENTITY,
@@ -26,38 +27,6 @@ ACTIVATION_CODES = {
     "exp": ACT_EXP,
     "softmax": ACT_SOFTMAX,
 }
-
-
-cdef void _bias_activation(
-    floating *z,            # IN/OUT: row-major n_rows x n_cols
-    const floating *b,      # IN: n_cols
-    Py_ssize_t n_rows,
-    Py_ssize_t n_cols,
-    int code,
-) noexcept nogil:
-    cdef Py_ssize_t i, j
-    cdef floating *row
-    cdef floating mx, total
-    for i in range(n_rows):
-        row = z + i * n_cols
-        if code == ACT_SOFTMAX:
-            mx = -INFINITY
-            for j in range(n_cols):
-                row[j] += b[j]
-                if row[j] > mx:
-                    mx = row[j]
-            total = 0
-            for j in range(n_cols):
-                row[j] = _exp(row[j] - mx)
-                total += row[j]
-            for j in range(n_cols):
-                row[j] /= total
-        elif code == ACT_IDENTITY:
-            for j in range(n_cols):
-                row[j] += b[j]
-        else:
-            for j in range(n_cols):
-                row[j] = activate(row[j] + b[j], code)
 
 
 def bias_activation(floating[:, ::1] z, const floating[::1] b, int code):

@@ -1,0 +1,468 @@
+"""The Cython training kernels (fastmlp._kernels._train) against the NumPy
+reference, finite differences, and through the C entry points Numba calls."""
+
+import ctypes
+
+import numpy as np
+import pytest
+from numpy.testing import assert_allclose, assert_array_equal
+
+from fastmlp._kernels import _forward, _train
+from fastmlp._optimizers import SGD, Adam
+from fastmlp.engines.numpy_engine import ACTIVATIONS, DERIVATIVES, LOSSES
+
+DTYPES = [np.float32, np.float64]
+ACT = _forward.ACTIVATION_CODES
+LOSS = _train.LOSS_CODES
+HIDDEN = ["identity", "logistic", "tanh", "relu"]
+OUTPUTS = ["identity", "logistic", "exp", "softmax"]
+CANONICAL = [
+    ("softmax", "log_loss"),
+    ("logistic", "binary_log_loss"),
+    ("identity", "squared_error"),
+    ("exp", "poisson"),
+]
+
+
+def _rtol(dtype):
+    return 1e-12 if dtype == np.float64 else 1e-5
+
+
+def _read_only(*arrays):
+    for a in arrays:
+        a.setflags(write=False)
+    return arrays
+
+
+# --- The C interface the Numba loops declare ------------------------------
+
+# The exported C signatures, written out by hand: this table is the contract
+# with the Numba training loops ("T" is float or double).
+P_IN, P_OUT = "T const *", "T *"
+SIGNATURES = {
+    "gemm": ("void", ["int", "int", "int", "int", "int", "double", P_IN, "int",
+                      P_IN, "int", "double", P_OUT, "int"]),
+    "bias_activation": ("void", [P_OUT, P_IN, "Py_ssize_t", "Py_ssize_t",
+                                 "int"]),
+    "derivative_multiply": ("void", [P_IN, P_OUT, "Py_ssize_t", "int"]),
+    "output_loss_delta": ("double", [P_OUT, P_IN, P_IN, "Py_ssize_t",
+                                     "Py_ssize_t", "int", "int", P_OUT]),
+    "column_sums": ("void", [P_IN, "Py_ssize_t", "Py_ssize_t", P_OUT]),
+    "adam_step": ("void", [P_OUT, P_IN, P_OUT, P_OUT, "Py_ssize_t",
+                           "Py_ssize_t"] + ["double"] * 6),
+    "sgd_step": ("void", [P_OUT, P_IN, P_OUT, "Py_ssize_t", "Py_ssize_t",
+                          "double", "double", "double", "double", "int"]),
+    "l2_sum": ("double", [P_IN, "Py_ssize_t"]),
+}
+_CTYPES = {"void": None, "int": ctypes.c_int, "double": ctypes.c_double,
+           "Py_ssize_t": ctypes.c_ssize_t, P_IN: ctypes.c_void_p,
+           P_OUT: ctypes.c_void_p}
+
+
+def c_function(kernel, dtype):
+    """The exported kernel as a ctypes function, as the Numba loops get it."""
+    from numba.extending import get_cython_function_address
+
+    suffix = "f32" if dtype == np.float32 else "f64"
+    restype, args = SIGNATURES[kernel]
+    proto = ctypes.CFUNCTYPE(_CTYPES[restype], *[_CTYPES[a] for a in args])
+    return proto(get_cython_function_address(
+        "fastmlp._kernels._train", f"{kernel}_{suffix}"))
+
+
+def test_exported_names_and_c_signatures():
+    get_name = ctypes.pythonapi.PyCapsule_GetName
+    get_name.restype = ctypes.c_char_p
+    get_name.argtypes = [ctypes.py_object]
+    capi = _train.__pyx_capi__
+    expected_names = {f"{k}_{s}" for k in SIGNATURES for s in ("f32", "f64")}
+    assert set(capi) == expected_names
+    for kernel, (restype, args) in SIGNATURES.items():
+        for suffix, ctype in (("f32", "float"), ("f64", "double")):
+            expected = f"{restype} ({', '.join(args)})".replace("T ", ctype + " ")
+            assert get_name(capi[f"{kernel}_{suffix}"]).decode() == expected
+
+
+def test_loss_codes_cover_the_reference_losses():
+    assert set(LOSS) == set(LOSSES)
+    assert sorted(LOSS.values()) == [0, 1, 2, 3]
+    assert ACT == {"identity": 0, "logistic": 1, "tanh": 2, "relu": 3,
+                   "exp": 4, "softmax": 5}
+
+
+# --- gemm ------------------------------------------------------------------
+
+@pytest.mark.parametrize("dtype", DTYPES)
+@pytest.mark.parametrize("trans_a", [False, True])
+@pytest.mark.parametrize("trans_b", [False, True])
+def test_gemm_matches_numpy(dtype, trans_a, trans_b):
+    rs = np.random.RandomState(0)
+    m, n, k = 7, 5, 9
+    a = rs.normal(size=(k, m) if trans_a else (m, k)).astype(dtype)
+    b = rs.normal(size=(n, k) if trans_b else (k, n)).astype(dtype)
+    c = rs.normal(size=(m, n)).astype(dtype)
+    op_a = a.T if trans_a else a
+    op_b = b.T if trans_b else b
+    expected = 1.5 * (op_a.astype(float) @ op_b.astype(float)) - 0.5 * c
+    _train.gemm(trans_a, trans_b, 1.5, a, b, -0.5, c)
+    assert_allclose(c, expected, rtol=_rtol(dtype), atol=_rtol(dtype))
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
+def test_gemm_beta_zero_ignores_c_and_k_zero_scales_it(dtype):
+    rs = np.random.RandomState(1)
+    a = rs.normal(size=(4, 3)).astype(dtype)
+    b = rs.normal(size=(3, 2)).astype(dtype)
+    c = np.full((4, 2), np.nan, dtype=dtype)   # np.empty may hold nan
+    _train.gemm(False, False, 1.0, a, b, 0.0, c)
+    assert_allclose(c, a.astype(float) @ b, rtol=_rtol(dtype))
+    c0 = rs.normal(size=(4, 2)).astype(dtype)
+    c = c0.copy()
+    _train.gemm(False, False, 1.0, np.empty((4, 0), dtype), np.empty((0, 2), dtype),
+                2.0, c)
+    assert_array_equal(c, 2 * c0)
+
+
+# --- bias_activation --------------------------------------------------------
+
+@pytest.mark.parametrize("dtype", DTYPES)
+@pytest.mark.parametrize("name", list(ACT))
+def test_bias_activation_matches_reference(dtype, name):
+    rs = np.random.RandomState(2)
+    z = rs.normal(0, 2, size=(23, 6)).astype(dtype)
+    b = rs.normal(size=6).astype(dtype)
+    expected = z + b
+    ACTIVATIONS[name](expected)
+    inference = z.copy()
+    _forward.bias_activation(inference, b, ACT[name])
+    _train.bias_activation(z, b, ACT[name])
+    assert_allclose(z, expected, rtol=_rtol(dtype), atol=1e-300)
+    # One shared implementation: inference computes the same bits.
+    assert_array_equal(z, inference)
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
+def test_softmax_does_not_overflow(dtype):
+    z = np.array([[1000.0, 999.0, -1000.0]], dtype=dtype)
+    _train.bias_activation(z, np.zeros(3, dtype), ACT["softmax"])
+    e = np.exp(-1.0)
+    assert_allclose(z, [[1 / (1 + e), e / (1 + e), 0.0]], rtol=_rtol(dtype))
+
+
+# --- derivative_multiply -------------------------------------------------------
+
+@pytest.mark.parametrize("dtype", DTYPES)
+@pytest.mark.parametrize("name", HIDDEN)
+def test_derivative_multiply_matches_reference(dtype, name):
+    rs = np.random.RandomState(3)
+    a = rs.normal(size=(19, 7)).astype(dtype)
+    ACTIVATIONS[name](a)                      # relu leaves exact zeros
+    delta = rs.normal(size=(19, 7)).astype(dtype)
+    if name == "relu":
+        delta[a == 0] = np.inf                # the reference zeroes even inf
+    expected = delta.copy()
+    DERIVATIVES[name](a, expected)
+    _train.derivative_multiply(a, delta, ACT[name])
+    # Same operations in the same order: the same bits, in both dtypes.
+    assert_array_equal(delta, expected)
+
+
+# --- output_loss_delta ---------------------------------------------------------
+
+def _output_case(out, loss, dtype, weighted, rs, n_rows=37, n_cols=4):
+    """Pre-activations, targets and weights for which the loss is defined."""
+    if out == "identity" and loss != "squared_error":
+        z = rs.uniform(0.05, 0.95, (n_rows, n_cols))     # p must be in (0, 1)
+    else:
+        z = rs.normal(0, 1.5, (n_rows, n_cols))
+    if loss == "squared_error":
+        y = rs.normal(size=(n_rows, n_cols))
+    elif loss == "poisson":
+        y = rs.poisson(2.0, (n_rows, n_cols)).astype(float)   # has zeros
+    elif loss == "log_loss":
+        y = np.eye(n_cols)[rs.randint(n_cols, size=n_rows)]
+    else:
+        y = rs.randint(2, size=(n_rows, n_cols)).astype(float)
+    sw = rs.uniform(0.2, 2.0, n_rows).astype(dtype) if weighted else None
+    return z.astype(dtype), y.astype(dtype), sw
+
+
+def _reference_output(out, loss, z, y, sw):
+    p = z.copy()
+    ACTIVATIONS[out](p)
+    delta = p - y
+    if sw is not None:
+        delta *= sw[:, None]
+    return p, delta, LOSSES[loss](y, p, sw)
+
+
+@pytest.mark.parametrize("weighted", [False, True])
+@pytest.mark.parametrize("dtype", DTYPES)
+@pytest.mark.parametrize("loss", list(LOSS))
+@pytest.mark.parametrize("out", OUTPUTS)
+def test_output_loss_delta_matches_reference(out, loss, dtype, weighted):
+    rs = np.random.RandomState(4)
+    z, y, sw = _output_case(out, loss, dtype, weighted, rs)
+    p_ref, delta_ref, loss_ref = _reference_output(out, loss, z, y, sw)
+    delta = np.full_like(z, np.nan)
+    got = _train.output_loss_delta(z, y, sw, ACT[out], LOSS[loss], delta)
+    assert isinstance(got, float)
+    assert_allclose(z, p_ref, rtol=_rtol(dtype), atol=1e-300)
+    assert_allclose(delta, delta_ref, rtol=_rtol(dtype),
+                    atol=10 * np.finfo(dtype).eps)
+    assert_allclose(got, loss_ref, rtol=_rtol(dtype))
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
+def test_output_loss_delta_may_write_delta_over_z(dtype):
+    rs = np.random.RandomState(5)
+    for out, loss in CANONICAL:
+        z, y, sw = _output_case(out, loss, dtype, True, rs)
+        z2 = z.copy()
+        delta = np.empty_like(z)
+        expected = _train.output_loss_delta(z, y, sw, ACT[out], LOSS[loss], delta)
+        got = _train.output_loss_delta(z2, y, sw, ACT[out], LOSS[loss], z2)
+        assert got == expected
+        assert_array_equal(z2, delta)
+
+
+@pytest.mark.parametrize("weighted", [False, True])
+@pytest.mark.parametrize(("out", "loss"), CANONICAL)
+def test_output_delta_is_the_gradient_of_the_loss(out, loss, weighted):
+    # The loss is a weighted mean over rows (and for squared_error also a
+    # mean over outputs), delta is not: d loss / dz = delta / sum(w) (/ n_cols).
+    rs = np.random.RandomState(6)
+    z, y, sw = _output_case(out, loss, np.float64, weighted, rs, n_rows=11,
+                            n_cols=3)
+    w_sum = 11.0 if sw is None else sw.sum()
+    scale = w_sum * (z.shape[1] if loss == "squared_error" else 1)
+
+    def loss_at(zz):
+        zz = zz.copy()
+        return _train.output_loss_delta(zz, y, sw, ACT[out], LOSS[loss],
+                                        np.empty_like(zz))
+
+    delta = np.empty_like(z)
+    _train.output_loss_delta(z.copy(), y, sw, ACT[out], LOSS[loss], delta)
+    h = 1e-6
+    numeric = np.empty_like(z)
+    for idx in np.ndindex(*z.shape):
+        step = np.zeros_like(z)
+        step[idx] = h
+        numeric[idx] = (loss_at(z + step) - loss_at(z - step)) / (2 * h)
+    assert_allclose(delta / scale, numeric, rtol=1e-6, atol=1e-9)
+
+
+def test_binary_log_loss_keeps_precision_and_the_clip():
+    # For y = 0 the term is log(1 + exp(z)); from p = expit(z) the reference
+    # loses digits to 1 - p as z grows, the kernel computes it from z. Past
+    # -log(eps) both are capped by the clip of p to [eps, 1 - eps].
+    z = np.array([[5.0], [25.0], [-30.0], [800.0], [-800.0]])
+    y = np.array([[0.0], [0.0], [1.0], [0.0], [1.0]])
+    cap = -np.log(np.finfo(float).eps)
+    exact = np.minimum(np.logaddexp(0, [5.0, 25.0, 30.0, 800.0, 800.0]), cap)
+    got = _train.output_loss_delta(z.copy(), y, None, ACT["logistic"],
+                                   LOSS["binary_log_loss"], np.empty_like(z))
+    assert_allclose(got, exact.mean(), rtol=1e-14)
+    p = z.copy()
+    ACTIVATIONS["logistic"](p)
+    assert_allclose(LOSSES["binary_log_loss"](y, p, None), got, rtol=1e-6)
+
+
+def test_poisson_loss_stays_finite_when_exp_underflows():
+    z = np.array([[-800.0, 0.5]])
+    y = np.array([[2.0, 0.0]])
+    got = _train.output_loss_delta(z.copy(), y, None, ACT["exp"],
+                                   LOSS["poisson"], np.empty_like(z))
+    expected = (2 * (np.log(2.0) + 800) - 2) + np.exp(0.5)
+    assert_allclose(got, expected, rtol=1e-14)
+
+
+# --- column_sums -----------------------------------------------------------------
+
+@pytest.mark.parametrize("dtype", DTYPES)
+@pytest.mark.parametrize("n_rows", [0, 1, 200])
+def test_column_sums_matches_numpy(dtype, n_rows):
+    rs = np.random.RandomState(7)
+    a = rs.normal(size=(n_rows, 13)).astype(dtype)
+    out = np.full(13, np.nan, dtype=dtype)
+    _train.column_sums(a, out)
+    # NumPy reduces axis 0 of a C-ordered array row by row, as the kernel does.
+    assert_array_equal(out, np.sum(a, axis=0))
+
+
+# --- optimizer steps -------------------------------------------------------------
+
+def _reference_grad(raw, params, n_coef, alpha, sw_sum):
+    """The gradient as loss_and_gradient forms it from the raw sums."""
+    g = raw.copy()
+    g[:n_coef] += alpha * params[:n_coef]
+    g /= sw_sum
+    return g
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
+@pytest.mark.parametrize("sw_sum", [32, 17.3])
+def test_adam_step_matches_reference(dtype, sw_sum):
+    rs = np.random.RandomState(8)
+    params = rs.normal(size=41).astype(dtype)
+    n_coef, alpha = 30, 1e-3
+    ref = Adam(params.size, dtype, 0.01, 0.9, 0.999, 1e-8)
+    ours_m, ours_v = ref.m.copy(), ref.v.copy()
+    ours = params.copy()
+    for _ in range(3):
+        raw = rs.normal(0, 5, size=params.size).astype(dtype)
+        ref.step(params, _reference_grad(raw, params, n_coef, alpha, sw_sum))
+        lr_t = ref.corrected_rate(ref.t)
+        _train.adam_step(ours, raw, ours_m, ours_v, n_coef, alpha, sw_sum, lr_t,
+                         0.9, 0.999, 1e-8)
+        # The same operations in the same order: the same bits.
+        assert_array_equal(ours_m, ref.m)
+        assert_array_equal(ours_v, ref.v)
+        assert_array_equal(ours, params)
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
+@pytest.mark.parametrize("nesterov", [False, True])
+def test_sgd_step_matches_reference(dtype, nesterov):
+    rs = np.random.RandomState(9)
+    params = rs.normal(size=41).astype(dtype)
+    n_coef, alpha, sw_sum = 30, 1e-2, 17.3
+    ref = SGD(params.size, dtype, 0.05, "constant", 0.9, nesterov, 0.5)
+    velocity = ref.velocity.copy()
+    ours = params.copy()
+    for _ in range(3):
+        raw = rs.normal(0, 5, size=params.size).astype(dtype)
+        ref.step(params, _reference_grad(raw, params, n_coef, alpha, sw_sum))
+        _train.sgd_step(ours, raw, velocity, n_coef, alpha, sw_sum,
+                        ref.learning_rate, 0.9, nesterov)
+        assert_array_equal(velocity, ref.velocity)
+        assert_array_equal(ours, params)
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
+def test_l2_sum_accumulates_coefficients_in_double(dtype):
+    rs = np.random.RandomState(10)
+    params = rs.normal(size=1000).astype(dtype)
+    params[700:] = 1e30                       # intercepts: not in the sum
+    got = _train.l2_sum(params, 700)
+    w = params[:700].astype(np.float64)       # float32 squares are exact here
+    assert_allclose(got, np.dot(w, w), rtol=1e-12)
+    assert _train.l2_sum(params, 0) == 0.0
+
+
+# --- contracts ------------------------------------------------------------------
+
+@pytest.mark.parametrize("dtype", DTYPES)
+def test_inputs_are_read_only_and_untouched(dtype):
+    rs = np.random.RandomState(11)
+
+    def frozen(shape):
+        a = rs.normal(size=shape).astype(dtype)
+        copy = a.copy()
+        _read_only(a)
+        return a, copy
+
+    checks = []
+    a, a0 = frozen((6, 4))
+    b, b0 = frozen((4, 3))
+    _train.gemm(False, False, 1.0, a, b, 0.0, np.empty((6, 3), dtype))
+    checks += [(a, a0), (b, b0)]
+    bias, bias0 = frozen(3)
+    _train.bias_activation(rs.normal(size=(5, 3)).astype(dtype), bias, ACT["tanh"])
+    checks.append((bias, bias0))
+    act, act0 = frozen((5, 3))
+    _train.derivative_multiply(act, np.ones((5, 3), dtype), ACT["logistic"])
+    checks.append((act, act0))
+    y, y0 = frozen((5, 3))
+    sw, sw0 = frozen(5)
+    _train.output_loss_delta(rs.normal(size=(5, 3)).astype(dtype), y, sw,
+                             ACT["softmax"], LOSS["log_loss"],
+                             np.empty((5, 3), dtype))
+    checks += [(y, y0), (sw, sw0)]
+    _train.column_sums(act, np.empty(3, dtype))
+    grad, grad0 = frozen(12)
+    _train.adam_step(np.ones(12, dtype), grad, np.zeros(12, dtype),
+                     np.zeros(12, dtype), 8, 1e-4, 5.0, 1e-3, 0.9, 0.999, 1e-8)
+    _train.sgd_step(np.ones(12, dtype), grad, np.zeros(12, dtype), 8, 1e-4, 5.0,
+                    1e-3, 0.9, True)
+    _train.l2_sum(grad, 8)
+    checks.append((grad, grad0))
+    for got, expected in checks:
+        assert not got.flags.writeable
+        assert_array_equal(got, expected)
+
+
+def test_shims_reject_mismatched_shapes():
+    f = np.float64
+    e = np.empty
+    cases = [
+        lambda: _train.gemm(False, False, 1.0, e((3, 4)), e((5, 2)), 0.0, e((3, 2))),
+        lambda: _train.gemm(True, False, 1.0, e((3, 4)), e((4, 2)), 0.0, e((4, 2))),
+        lambda: _train.gemm(False, True, 1.0, e((3, 4)), e((2, 4)), 0.0, e((3, 3))),
+        lambda: _train.bias_activation(e((3, 4)), e(3), 0),
+        lambda: _train.bias_activation(e((3, 4)), e(4), 6),
+        lambda: _train.derivative_multiply(e((3, 4)), e((4, 3)), 1),
+        lambda: _train.derivative_multiply(e((3, 4)), e((3, 4)), ACT["softmax"]),
+        lambda: _train.output_loss_delta(e((3, 4)), e((3, 5)), None, 5, 2, e((3, 4))),
+        lambda: _train.output_loss_delta(e((3, 4)), e((3, 4)), None, 5, 2, e((2, 4))),
+        lambda: _train.output_loss_delta(e((3, 4)), e((3, 4)), e(4), 5, 2, e((3, 4))),
+        lambda: _train.output_loss_delta(e((3, 4)), e((3, 4)), None, 5, 4, e((3, 4))),
+        lambda: _train.column_sums(e((3, 4)), e(3)),
+        lambda: _train.adam_step(e(5), e(4), e(5), e(5), 2, 0, 1, 1, .9, .9, 1e-8),
+        lambda: _train.adam_step(e(5), e(5), e(5), e(6), 2, 0, 1, 1, .9, .9, 1e-8),
+        lambda: _train.adam_step(e(5), e(5), e(5), e(5), 6, 0, 1, 1, .9, .9, 1e-8),
+        lambda: _train.sgd_step(e(5), e(5), e(4), 2, 0, 1, 1, 0.9, True),
+        lambda: _train.sgd_step(e(5), e(5), e(5), -1, 0, 1, 1, 0.9, True),
+        lambda: _train.l2_sum(e(5), 6),
+    ]
+    for case in cases:
+        with pytest.raises(ValueError):
+            case()
+    # Mixed dtypes find no specialization.
+    with pytest.raises(ValueError, match="dtype mismatch"):
+        _train.column_sums(e((3, 4), dtype=f), e(4, dtype=np.float32))
+
+
+# --- the Numba bridge ------------------------------------------------------------
+
+def test_numba_calls_the_exported_kernels():
+    numba = pytest.importorskip("numba")
+    adam_f64 = c_function("adam_step", np.float64)
+    gemm_f32 = c_function("gemm", np.float32)
+
+    @numba.njit(nogil=True)
+    def adam(params, grad, m, v, n_coef, alpha, sw_sum, lr_t):
+        adam_f64(params.ctypes.data, grad.ctypes.data, m.ctypes.data,
+                 v.ctypes.data, params.size, n_coef, alpha, sw_sum, lr_t,
+                 0.9, 0.999, 1e-8)
+
+    @numba.njit(nogil=True)
+    def delta_times_w_transposed(delta, w, out):
+        # out = delta @ w.T, the backward GEMM of a layer.
+        m, n, k = delta.shape[0], w.shape[0], delta.shape[1]
+        gemm_f32(0, 1, m, n, k, 1.0, delta.ctypes.data, k, w.ctypes.data, k,
+                 0.0, out.ctypes.data, n)
+
+    rs = np.random.RandomState(12)
+    params = rs.normal(size=50)
+    grad = rs.normal(size=50)
+    m = rs.normal(size=50) * 0.1
+    v = rs.uniform(0, 0.1, size=50)
+    states = [a.copy() for a in (params, m, v)]
+    before = params.copy()
+    adam(params, grad, m, v, 40, 1e-4, 7.0, 1e-3)
+    _train.adam_step(states[0], grad, states[1], states[2], 40, 1e-4, 7.0, 1e-3,
+                     0.9, 0.999, 1e-8)
+    assert not np.array_equal(params, before)     # the call did something
+    for got, expected in zip((params, m, v), states):
+        assert_array_equal(got, expected)
+
+    delta = rs.normal(size=(9, 6)).astype(np.float32)
+    w = rs.normal(size=(5, 6)).astype(np.float32)
+    out = np.full((9, 5), np.nan, dtype=np.float32)
+    delta_times_w_transposed(delta, w, out)
+    expected = np.empty((9, 5), dtype=np.float32)
+    _train.gemm(False, True, 1.0, delta, w, 0.0, expected)
+    assert_array_equal(out, expected)
+    assert_allclose(out, delta.astype(float) @ w.T, rtol=1e-5, atol=1e-5)
