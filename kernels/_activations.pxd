@@ -11,7 +11,7 @@ all backprop needs.
 The codes are shared with Python through ``ACTIVATION_CODES`` in ``_forward``.
 """
 
-from libc.math cimport exp, expf, tanh, tanhf
+from libc.math cimport exp, expf, log, log1p, log1pf, logf, tanh, tanhf
 from cython cimport floating
 
 
@@ -33,17 +33,24 @@ cdef inline floating _exp(floating x) noexcept nogil:
 
 cdef inline floating logistic(floating x) noexcept nogil:
     """1 / (1 + exp(-x)) without overflow for either sign of x."""
+    # A typed 1: Cython writes a bare literal 1 as the C double 1.0, which
+    # would carry float32 arithmetic out to double.
+    cdef floating one = 1
     cdef floating e
     if x >= 0:
-        return 1 / (1 + _exp(-x))
+        return one / (one + _exp(-x))
     e = _exp(x)
-    return e / (1 + e)
+    return e / (one + e)
+
+
+cdef inline floating relu(floating x) noexcept nogil:
+    return x if x > 0 else 0
 
 
 cdef inline floating activate(floating x, int code) noexcept nogil:
     """The element-wise activations (softmax is row-wise: see the kernels)."""
     if code == ACT_RELU:
-        return x if x > 0 else 0
+        return relu(x)
     if code == ACT_TANH:
         if floating is float:
             return tanhf(x)
@@ -55,21 +62,6 @@ cdef inline floating activate(floating x, int code) noexcept nogil:
         return _exp(x)
     return x
 
-
-cdef inline floating derivative(floating out, int code) noexcept nogil:
-    """d activation / dz, written in terms of the activation's output."""
-    if code == ACT_RELU:
-        return 1 if out != 0 else 0
-    if code == ACT_TANH:
-        return 1 - out * out
-    if code == ACT_LOGISTIC:
-        return out * (1 - out)
-    return 1
-
-
-# Additions for the training kernels (fastmlp._kernels._train).
-
-from libc.math cimport log, logf, log1p, log1pf
 
 
 cdef inline floating _log(floating x) noexcept nogil:

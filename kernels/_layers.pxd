@@ -11,7 +11,7 @@ kernel applies it without a bias (the bias is already in z there).
 from cython cimport floating
 from libc.math cimport INFINITY
 
-from _activations cimport ACT_IDENTITY, ACT_SOFTMAX, _exp, activate
+from _activations cimport ACT_IDENTITY, ACT_RELU, ACT_SOFTMAX, _exp, activate, relu
 
 
 cdef inline void softmax_row(
@@ -52,6 +52,11 @@ cdef inline void bias_activation(
         elif code == ACT_IDENTITY:
             for j in range(n_cols):
                 row[j] += b[j]
+        elif code == ACT_RELU:
+            # Its own loop so that it compiles to vector max instructions
+            # (the generic one below dispatches per element).
+            for j in range(n_cols):
+                row[j] = relu(row[j] + b[j])
         else:
             for j in range(n_cols):
                 row[j] = activate(row[j] + b[j], code)

@@ -246,13 +246,21 @@ cdef inline double _l2_sum(
     Py_ssize_t n_coef,
 ) noexcept nogil:
     # Squares of float32 values are exact in double, so the float32 variant
-    # loses nothing before the (double) sum.
+    # loses nothing before the (double) sum. Four independent partial sums:
+    # one running sum is a chain of dependent additions, 4x slower (measured:
+    # 66 us -> 17 us for 80k float32 entries), and the compiler may not
+    # reassociate floating-point sums by itself.
     cdef Py_ssize_t i
-    cdef double x, total = 0
-    for i in range(n_coef):
-        x = params[i]
-        total += x * x
-    return total
+    cdef Py_ssize_t n4 = n_coef - n_coef % 4
+    cdef double s0 = 0, s1 = 0, s2 = 0, s3 = 0
+    for i in range(0, n4, 4):
+        s0 += <double> params[i] * params[i]
+        s1 += <double> params[i + 1] * params[i + 1]
+        s2 += <double> params[i + 2] * params[i + 2]
+        s3 += <double> params[i + 3] * params[i + 3]
+    for i in range(n4, n_coef):
+        s0 += <double> params[i] * params[i]
+    return (s0 + s1) + (s2 + s3)
 
 
 # ---------------------------------------------------------------------------

@@ -99,7 +99,8 @@ def _loss_gradient(
     delta = w + delta_off[n_layers - 1] * size
     loss = _output_loss_delta(single, a, y, sw, n_rows, units[n_layers],
                               out_code, loss_code, delta)
-    loss += (0.5 * alpha) * _l2_sum(single, p, icpt_off[0]) / sw_sum
+    if alpha != 0:
+        loss += (0.5 * alpha) * _l2_sum(single, p, icpt_off[0]) / sw_sum
 
     for i in range(n_layers - 1, -1, -1):
         a = a0 if i == 0 else w + act_off[i] * size
@@ -145,10 +146,14 @@ def run_epoch(
         sw_sum = float(n_rows)
         sw_ptr = 0
         if gathered:
+            # Element loops, not row slices: Numba compiles these to plain
+            # copies, twice as fast as its slice assignment (measured).
             for r in range(n_rows):
                 row = order[start + r]
-                xb[r, :] = X[row, :]
-                yb[r, :] = Y[row, :]
+                for j in range(n_features):
+                    xb[r, j] = X[row, j]
+                for j in range(n_outputs):
+                    yb[r, j] = Y[row, j]
                 if weighted:
                     swb[r] = sw[row]
             a0 = xb.ctypes.data
