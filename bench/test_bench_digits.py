@@ -32,6 +32,8 @@ def test_fit_digits(benchmark, digits, model, dtype):
         make = lambda: SkClassifier(**params)  # noqa: E731
     else:
         make = lambda: MLPClassifier(backend=model, **params)  # noqa: E731
-    est = benchmark.pedantic(lambda: make().fit(X, y), rounds=3, iterations=1)
+    # The warm-up round keeps first-call JIT compilation out of the timings.
+    est = benchmark.pedantic(lambda: make().fit(X, y), rounds=3, iterations=1,
+                             warmup_rounds=1)
     assert est.n_iter_ == EPOCHS
     assert np.isfinite(est.loss_)

@@ -1,4 +1,4 @@
-"""Command line: ``python -m fastmlp demo``."""
+"""Command line: ``python -m fastmlp demo`` and ``python -m fastmlp bench``."""
 
 import argparse
 import sys
@@ -13,12 +13,57 @@ def main(argv=None):
     )
     demo.add_argument("--max-iter", type=int, default=200)
     demo.add_argument("--random-state", type=int, default=0)
+
+    from ._bench import SUITES
+
+    bench = commands.add_parser(
+        "bench",
+        help="the project's benchmark suites: fastmlp's engines, scikit-learn "
+             "and PyTorch (when installed) side by side",
+        description="Runs the benchmark suites and prints one table: time, "
+                    "speed-up over scikit-learn, GEMM-floor and roofline "
+                    "ratios, held-out accuracy and peak memory. Progress goes "
+                    "to stderr, the table to stdout.",
+    )
+    bench.add_argument(
+        "--quick", action="store_true",
+        help="6000 training rows instead of 60000, fewer epochs and repeats "
+             "(well under a minute)",
+    )
+    bench.add_argument(
+        "--suite", action="extend", nargs="+", choices=SUITES, metavar="NAME",
+        help=f"suites to run (default: all): {', '.join(SUITES)}",
+    )
+    bench.add_argument(
+        "--epochs", type=int, default=None,
+        help="epochs per timed fit in the mnist and tabular suites "
+             "(default: mnist 2, tabular 5, or 2 with --quick)",
+    )
+    bench.add_argument(
+        "--threads", type=int, default=None,
+        help="limit BLAS/OpenMP threads (and PyTorch's) to this many; "
+             "default: the libraries' own (all cores)",
+    )
+    bench.add_argument(
+        "--no-torch", action="store_true",
+        help="leave PyTorch out even when it is installed",
+    )
     args = parser.parse_args(argv)
 
     if args.command == "demo":
         from ._demo import run_demo
 
         run_demo(max_iter=args.max_iter, random_state=args.random_state)
+    elif args.command == "bench":
+        from ._bench import run_bench
+
+        for option in ("epochs", "threads"):
+            value = getattr(args, option)
+            if value is not None and value < 1:
+                parser.error(f"--{option} must be at least 1")
+        run_bench(suites=args.suite or SUITES, quick=args.quick,
+                  epochs=args.epochs, torch=not args.no_torch,
+                  threads=args.threads)
     return 0
 
 

@@ -1,0 +1,123 @@
+"""The benchmark harness (fastmlp._bench) on tiny data: structure and sanity.
+
+Timings are never asserted; only that the harness measures, computes and
+formats what it says it does.
+"""
+
+import math
+
+import numpy as np
+import pytest
+from sklearn.datasets import make_classification
+
+from fastmlp import _bench
+from fastmlp.__main__ import main
+
+PEAK_SIZE = 256  # the 2048^3 peak is too slow for a unit test
+
+
+@pytest.fixture(scope="module")
+def tiny():
+    X, y = make_classification(n_samples=700, n_features=20, n_informative=6,
+                               n_redundant=0, n_classes=3, random_state=0)
+    X = X.astype(np.float32)
+    return X[:500], y[:500], X[500:], y[500:]
+
+
+def test_gemm_work_by_hand():
+    # 20 -> 7 -> 3 on 500 rows: the first layer twice (forward, weight
+    # gradient), the second three times (plus the input gradient).
+    expected = 2 * (2 * 500 * 20 * 7) + 3 * (2 * 500 * 7 * 3)
+    assert expected == 343_000
+    assert _bench.gemm_work(500, (20, 7, 3)) == expected
+    assert _bench.forward_work(500, (20, 7, 3)) == 2 * 500 * (20 * 7 + 7 * 3)
+    # DESIGN.md's figures: 19 and 98 GFLOP per MNIST-shaped epoch.
+    assert round(_bench.gemm_work(60000, (784, 100, 10)) / 1e9) == 19
+    assert round(_bench.gemm_work(60000, (784, 512, 10)) / 1e9) == 98
+
+
+def test_floor_gemms_are_the_training_gemms():
+    # 500 rows in batches of 200: two full minibatches and one of 100, each
+    # with 2 forward, 2 weight-gradient and 1 input-gradient GEMMs.
+    calls = _bench._training_gemms(500, (20, 7, 3), 200, np.dtype(np.float32))
+    assert len(calls) == 3 * 5
+    flops = 0
+    for a, b, out in calls:
+        assert a.shape[1] == b.shape[0]
+        assert out.shape == (a.shape[0], b.shape[1])
+        assert a.dtype == b.dtype == out.dtype == np.float32
+        flops += 2 * a.shape[0] * a.shape[1] * b.shape[1]
+    assert flops == _bench.gemm_work(500, (20, 7, 3))
+    forward = _bench._training_gemms(500, (20, 7, 3), 500, np.dtype(np.float64),
+                                     forward_only=True)
+    assert [(a.shape, b.shape) for a, b, _ in forward] == [
+        ((500, 20), (20, 7)), ((500, 7), (7, 3))]
+
+
+def test_models_are_discovered_from_the_engines():
+    models = _bench.available_models(torch=False)
+    assert models[0] == "sklearn"
+    assert "fastmlp[numpy]" in models
+    assert [m[len("fastmlp["):-1] for m in models[1:]] == _bench.engine_names()
+
+
+def _finite_positive(value):
+    return value is not None and math.isfinite(value) and value > 0
+
+
+def test_training_case_rows_and_table(tiny):
+    X, y, X_test, y_test = tiny
+    models = _bench.available_models(torch=False)
+    rows = _bench.bench_training_case(
+        "tiny", X, y, X_test, y_test, (7,), 50, epochs=2, models=models,
+        peak_size=PEAK_SIZE)
+    assert [row["model"] for row in rows] == models
+    for row in rows:
+        assert row["layer_units"] == (20, 7, 3)
+        assert row["gemm_work"] == _bench.gemm_work(500, (20, 7, 3))
+        assert row["steps_per_epoch"] == 10
+        for key in ("seconds", "seconds_per_epoch", "vs_sklearn", "floor_ratio",
+                    "roofline_ratio", "floor_seconds", "roofline_seconds",
+                    "peak_flops"):
+            assert _finite_positive(row[key]), key
+        assert row["roofline_seconds"] == pytest.approx(
+            row["gemm_work"] / row["peak_flops"])
+        assert 0 <= row["accuracy"] <= 1
+        assert row["heap_mb"] >= 0
+        assert row["rss_mb"] is None or row["rss_mb"] >= 0
+    assert rows[0]["vs_sklearn"] == 1.0
+
+    table = _bench.format_table(rows).splitlines()
+    assert table[0].split()[:3] == ["suite", "case", "model"]
+    body = table[2:table.index("")]
+    assert len(body) == len(models)
+    for line, model in zip(body, models):
+        assert line.split()[4] == model  # after "tiny h(7,) b50 float32"
+        assert "s/epoch" in line
+
+
+def test_inference_rows(tiny):
+    models = ["sklearn", "fastmlp[numpy]"]
+    rows = _bench.bench_inference(quick=True, models=models, n_train=300,
+                                  n_test=200, peak_size=PEAK_SIZE)
+    assert [(r["model"], r["unit"]) for r in rows] == [
+        (m, unit) for m in models for unit in ("ms/call", "us/call")]
+    for row in rows:
+        assert _finite_positive(row["seconds"])
+    batch = [r for r in rows if r["unit"] == "ms/call"]
+    assert all(_finite_positive(r["floor_ratio"]) for r in batch)
+    assert len(_bench.format_table(rows).splitlines()[2:]) > len(rows)
+
+
+def test_rss_rise_and_heap_peak():
+    with _bench.RssRise() as rise:
+        block = np.ones(1 << 20)  # 8 MB
+    assert rise.mb is None or rise.mb >= 0
+    assert _bench.heap_peak_mb(lambda: np.ones(1 << 20)) >= 7.9
+    del block
+
+
+def test_cli_rejects_an_unknown_suite(capsys):
+    with pytest.raises(SystemExit):
+        main(["bench", "--suite", "nope"])
+    assert "invalid choice" in capsys.readouterr().err
