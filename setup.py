@@ -17,7 +17,7 @@ extensions = [
     Extension(
         f"fastmlp._kernels.{pyx.stem}",
         [str(pyx)],
-        include_dirs=[np.get_include()],
+        include_dirs=[np.get_include(), str(KERNELS)],
         define_macros=[("NPY_NO_DEPRECATED_API", "NPY_1_9_API_VERSION")],
     )
     for pyx in sorted(KERNELS.glob("*.pyx"))

@@ -8,7 +8,11 @@ and allocates; the kernels only compute.
 import numpy as np
 import scipy.sparse as sp
 
+from . import _blas
+from ._kernels import _forward
 from ._kernels._forward import ACTIVATION_CODES, bias_activation, dense_layer
+
+_blas.use_numpy_blas(_forward)
 
 
 def compute_dtype(X_dtype, coefs):

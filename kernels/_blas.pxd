@@ -1,19 +1,38 @@
 # cython: language_level=3
 """Row-major BLAS for the kernels, over the ``floating`` fused type.
 
-Design: every kernel reaches BLAS through this header only, and only through
-scipy's ``cython_blas`` (so the whole package uses one BLAS library and one
-thread pool: scipy's). The functions are ``inline`` so that no module has to
-import another at run time. Integer arguments are C ``int``, as in the LP64
-BLAS that scipy ships.
+Design: every kernel reaches BLAS through this header only. The GEMM goes to
+NumPy's own BLAS when fastmlp/_blas.py has found its cblas entry points
+(``_cblas.h``; one BLAS thread pool for NumPy, scikit-learn and fastmlp),
+else to SciPy's ``cython_blas``. The functions are ``inline`` so that no
+module has to import another at run time; a module that cimports this must
+also export ``_set_cblas`` (see ``set_cblas`` below) so Python can hand it
+the addresses.
 
-Row-major matrices are column-major matrices transposed, so
-``C = op(A) @ op(B)`` in row-major is ``C^T = op(B)^T @ op(A)^T`` in
-column-major: the operands are swapped before the Fortran call.
+Row-major matrices are column-major matrices transposed, so for the
+Fortran interface ``C = op(A) @ op(B)`` in row-major is
+``C^T = op(B)^T @ op(A)^T`` in column-major: the operands are swapped.
 """
 
 from cython cimport floating
+from libc.stdint cimport int64_t
 from scipy.linalg.cython_blas cimport dgemm, sgemm
+
+
+cdef extern from "_cblas.h" nogil:
+    int FASTMLP_CBLAS_ROW_MAJOR
+    int FASTMLP_CBLAS_NO_TRANS
+    int FASTMLP_CBLAS_TRANS
+    ctypedef void (*fastmlp_sgemm64_t)(
+        int, int, int, int64_t, int64_t, int64_t, float, const float *,
+        int64_t, const float *, int64_t, float, float *, int64_t)
+    ctypedef void (*fastmlp_dgemm64_t)(
+        int, int, int, int64_t, int64_t, int64_t, double, const double *,
+        int64_t, const double *, int64_t, double, double *, int64_t)
+    fastmlp_sgemm64_t fastmlp_sgemm64
+    fastmlp_dgemm64_t fastmlp_dgemm64
+    void fastmlp_set_cblas(size_t sgemm_address, size_t dgemm_address)
+    int fastmlp_have_cblas()
 
 
 cdef inline void gemm(
@@ -35,6 +54,20 @@ cdef inline void gemm(
     cdef char ta = b"T" if trans_a else b"N"
     cdef char tb = b"T" if trans_b else b"N"
     if m == 0 or n == 0:
+        return
+    if fastmlp_have_cblas():
+        if floating is float:
+            fastmlp_sgemm64(
+                FASTMLP_CBLAS_ROW_MAJOR,
+                FASTMLP_CBLAS_TRANS if trans_a else FASTMLP_CBLAS_NO_TRANS,
+                FASTMLP_CBLAS_TRANS if trans_b else FASTMLP_CBLAS_NO_TRANS,
+                m, n, k, alpha, a, lda, b, ldb, beta, c, ldc)
+        else:
+            fastmlp_dgemm64(
+                FASTMLP_CBLAS_ROW_MAJOR,
+                FASTMLP_CBLAS_TRANS if trans_a else FASTMLP_CBLAS_NO_TRANS,
+                FASTMLP_CBLAS_TRANS if trans_b else FASTMLP_CBLAS_NO_TRANS,
+                m, n, k, alpha, a, lda, b, ldb, beta, c, ldc)
         return
     # Fortran BLAS takes non-const pointers; it does not write A or B.
     if floating is float:

@@ -15,7 +15,7 @@ from cython cimport floating
 from _activations cimport (
     ACT_EXP, ACT_IDENTITY, ACT_LOGISTIC, ACT_RELU, ACT_SOFTMAX, ACT_TANH,
 )
-from _blas cimport gemm
+from _blas cimport fastmlp_have_cblas, fastmlp_set_cblas, gemm
 # The fused pass is shared with the training kernels (_train): one source.
 from _layers cimport bias_activation as _bias_activation
 
@@ -62,3 +62,14 @@ def dense_layer(
              &a[0, 0], <int> k, &w[0, 0], <int> n, <floating> 0.0,
              &out[0, 0], <int> n)
         _bias_activation(&out[0, 0], &b[0], m, n, code)
+
+
+def set_cblas(size_t sgemm_address, size_t dgemm_address):
+    """Route this module's GEMMs to these ILP64 cblas_sgemm/cblas_dgemm
+    addresses (0, 0: back to SciPy's cython_blas). See fastmlp/_blas.py."""
+    fastmlp_set_cblas(sgemm_address, dgemm_address)
+
+
+def blas_source():
+    """'numpy' when GEMMs go to NumPy's BLAS, 'scipy' otherwise."""
+    return "numpy" if fastmlp_have_cblas() else "scipy"

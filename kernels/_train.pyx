@@ -45,6 +45,7 @@ from libc.math cimport sqrt, sqrtf
 
 from _activations cimport ACT_IDENTITY, ACT_RELU, ACT_SOFTMAX, activate
 from _activations cimport times_derivative
+from _blas cimport fastmlp_have_cblas, fastmlp_set_cblas
 from _blas cimport gemm as _gemm
 from _layers cimport bias_activation as _bias_activation
 from _layers cimport softmax_row
@@ -559,3 +560,14 @@ def l2_sum(const floating[::1] params, Py_ssize_t n_coef):
         else:
             total = l2_sum_f64(&params[0], n_coef)
     return total
+
+
+def set_cblas(size_t sgemm_address, size_t dgemm_address):
+    """Route this module's GEMMs to these ILP64 cblas_sgemm/cblas_dgemm
+    addresses (0, 0: back to SciPy's cython_blas). See fastmlp/_blas.py."""
+    fastmlp_set_cblas(sgemm_address, dgemm_address)
+
+
+def blas_source():
+    """'numpy' when GEMMs go to NumPy's BLAS, 'scipy' otherwise."""
+    return "numpy" if fastmlp_have_cblas() else "scipy"

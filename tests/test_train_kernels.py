@@ -466,3 +466,38 @@ def test_numba_calls_the_exported_kernels():
     _train.gemm(False, True, 1.0, delta, w, 0.0, expected)
     assert_array_equal(out, expected)
     assert_allclose(out, delta.astype(float) @ w.T, rtol=1e-5, atol=1e-5)
+
+
+def test_gemm_same_through_numpy_and_scipy_blas():
+    # The kernels call NumPy's own BLAS when fastmlp/_blas.py finds it, else
+    # SciPy's; both paths must give the same products, every transpose.
+    from fastmlp import _blas
+    from fastmlp._kernels import _forward
+
+    addresses = _blas.numpy_cblas_gemm()
+    rs = np.random.RandomState(0)
+    for dtype in (np.float32, np.float64):
+        a = rs.normal(size=(7, 5)).astype(dtype)
+        b = rs.normal(size=(5, 6)).astype(dtype)
+        results = {}
+        for source in ("scipy", "numpy"):
+            if source == "numpy":
+                if addresses is None:
+                    continue
+                _train.set_cblas(*addresses)
+            else:
+                _train.set_cblas(0, 0)
+            assert _train.blas_source() == source
+            for ta, tb in ((0, 0), (1, 0), (0, 1), (1, 1)):
+                left = np.ascontiguousarray(a.T) if ta else a
+                right = np.ascontiguousarray(b.T) if tb else b
+                out = np.full((7, 6), 3.0, dtype)
+                _train.gemm(ta, tb, 2.0, left, right, 0.5, out)
+                expected = 2.0 * (a.astype(float) @ b.astype(float)) + 1.5
+                rtol = 1e-5 if dtype == np.float32 else 1e-12
+                np.testing.assert_allclose(out, expected, rtol=rtol, atol=rtol)
+                results[source, ta, tb] = out
+        if addresses is not None:
+            _train.set_cblas(*addresses)
+    # Inference picked NumPy's BLAS wherever it was found.
+    assert _forward.blas_source() == ("numpy" if addresses is not None else "scipy")

@@ -18,7 +18,11 @@ from numba import types
 from numba.core.types import ExternalFunction
 from numba.extending import get_cython_function_address
 
+from .. import _blas
+from .._kernels import _train
+
 _MODULE = "fastmlp._kernels._train"
+_blas.use_numpy_blas(_train)
 
 _ptr = types.intp      # a data pointer, as an integer
 _size = types.intp     # Py_ssize_t
