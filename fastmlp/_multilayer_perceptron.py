@@ -6,6 +6,7 @@ the fitted attributes. Minibatches run in an engine (``fastmlp.engines``);
 predictions run through the Cython kernels (``fastmlp._inference``).
 """
 
+import itertools
 import warnings
 from abc import ABC, abstractmethod
 from numbers import Integral, Real
@@ -246,20 +247,20 @@ class BaseMultilayerPerceptron(BaseEstimator, ABC):
         trainer = engine.trainer(network, X, Y, sample_weight)
         buffer = np.empty_like(params)
         grad = np.empty_like(params)
-        evaluations = []
 
         def fun(x):
             buffer[...] = x
             loss = trainer.loss_grad(buffer, grad)
-            evaluations.append(loss)
             return loss, grad.astype(np.float64)
 
         callback = None
         if self.verbose:
+            iterations = itertools.count(1)
+
             def callback(intermediate_result):
                 print(
                     "Iteration %d, loss = %.8f"
-                    % (len(evaluations), intermediate_result.fun)
+                    % (next(iterations), intermediate_result.fun)
                 )
 
         result = scipy.optimize.minimize(

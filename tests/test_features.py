@@ -154,6 +154,15 @@ def test_verbose_prints_like_sklearn(digits, capsys):
     assert ours == theirs
 
 
+def test_lbfgs_verbose_prints_one_line_per_iteration(digits, capsys):
+    X, y = digits
+    est = MLPClassifier(solver="lbfgs", max_iter=7, verbose=True, random_state=0).fit(X, y)
+    lines = capsys.readouterr().out.splitlines()
+    assert [line.split(",")[0] for line in lines] == [
+        f"Iteration {i}" for i in range(1, est.n_iter_ + 1)]
+    assert float(lines[-1].split("= ")[1]) == pytest.approx(est.loss_, rel=1e-7)
+
+
 def test_convergence_warnings_where_sklearn_warns(digits):
     X, y = digits
     with pytest.warns(ConvergenceWarning, match="Maximum iterations \\(3\\)"):
