@@ -12,6 +12,8 @@ import warnings
 import pytest
 from sklearn.exceptions import ConvergenceWarning
 
+from fastmlp import _bench
+
 
 @pytest.fixture(autouse=True)
 def _quiet():
@@ -47,3 +49,42 @@ def record(benchmark, _sklearn_seconds):
         )
 
     return record
+
+
+@pytest.fixture
+def time_training(benchmark, record):
+    """Time one model's training on one case and record it.
+
+    ``time_training(case, model, data, hidden, batch_size, dtype, epochs,
+    rounds, per_step)``: a warm-up fit (JIT compilation untimed), the GEMM
+    floor and peak measured just before the timing (same machine load), the
+    best of ``rounds`` timed fits, then one record in seconds per epoch, or
+    per minibatch step when ``per_step``.
+    """
+
+    def time_training(case, model, data, hidden, batch_size, dtype, epochs,
+                      rounds, per_step=False):
+        X, y, X_test, y_test = data
+        _bench.warm_up(model, X, y, hidden, batch_size)
+        references = _bench.epoch_references(
+            X.shape[0], _bench.classifier_layer_units(X, y, hidden), batch_size,
+            dtype)
+        fits = []
+        benchmark.pedantic(
+            lambda: fits.append(
+                _bench.timed_fit(model, X, y, hidden, batch_size, epochs)),
+            rounds=rounds, iterations=1,
+        )
+        seconds, estimator = min(fits, key=lambda fit: fit[0])
+        epoch = seconds / epochs
+        steps = -(-X.shape[0] // batch_size)
+        record(
+            case, model, epoch / steps if per_step else epoch,
+            unit="s/step" if per_step else "s/epoch",
+            floor_ratio=epoch / references["floor_seconds"],
+            roofline_ratio=epoch / references["roofline_seconds"],
+            accuracy=float(estimator.score(X_test, y_test)),
+            n_samples=X.shape[0], epochs=epochs, **references,
+        )
+
+    return time_training

@@ -27,24 +27,7 @@ def data():
 
 @pytest.mark.parametrize("model", MODELS)
 @pytest.mark.parametrize("case", list(CASES))
-def test_mnist_epoch(benchmark, record, data, case, model):
+def test_mnist_epoch(time_training, data, case, model):
     hidden, batch_size, dtype = CASES[case]
-    X, y, X_test, y_test = data[dtype]
-    _bench.warm_up(model, X, y, hidden, batch_size)  # JIT compilation untimed
-    # Floor and peak just before the timing, under the same machine load.
-    references = _bench.epoch_references(
-        X.shape[0], _bench.classifier_layer_units(X, y, hidden), batch_size, dtype)
-    fits = []
-    benchmark.pedantic(
-        lambda: fits.append(_bench.timed_fit(model, X, y, hidden, batch_size, EPOCHS)),
-        rounds=1, iterations=1,
-    )
-    seconds, estimator = min(fits, key=lambda fit: fit[0])
-    epoch = seconds / EPOCHS
-    record(
-        case, model, epoch, unit="s/epoch",
-        floor_ratio=epoch / references["floor_seconds"],
-        roofline_ratio=epoch / references["roofline_seconds"],
-        accuracy=float(estimator.score(X_test, y_test)),
-        n_samples=X.shape[0], epochs=EPOCHS, **references,
-    )
+    time_training(case, model, data[dtype], hidden, batch_size, dtype, EPOCHS,
+                  rounds=1)

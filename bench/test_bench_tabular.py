@@ -21,25 +21,8 @@ def data():
 
 
 @pytest.mark.parametrize("model", MODELS)
-def test_tabular_step(benchmark, record, data, model):
+def test_tabular_step(time_training, data, model):
     hidden, batch_size, dtype = _bench.TABULAR_CASE
-    X, y, X_test, y_test = data
-    _bench.warm_up(model, X, y, hidden, batch_size)  # JIT compilation untimed
-    references = _bench.epoch_references(
-        X.shape[0], _bench.classifier_layer_units(X, y, hidden), batch_size, dtype)
-    fits = []
-    benchmark.pedantic(
-        lambda: fits.append(_bench.timed_fit(model, X, y, hidden, batch_size, EPOCHS)),
-        rounds=1 if QUICK else 3, iterations=1,
-    )
-    seconds, estimator = min(fits, key=lambda fit: fit[0])
-    steps = EPOCHS * -(-X.shape[0] // batch_size)
-    epoch = seconds / EPOCHS
-    record(
-        _bench._case_name(hidden, batch_size, dtype), model, seconds / steps,
-        unit="s/step",
-        floor_ratio=epoch / references["floor_seconds"],
-        roofline_ratio=epoch / references["roofline_seconds"],
-        accuracy=float(estimator.score(X_test, y_test)),
-        **references,
-    )
+    time_training(_bench._case_name(hidden, batch_size, dtype), model, data,
+                  hidden, batch_size, dtype, EPOCHS, rounds=1 if QUICK else 3,
+                  per_step=True)
