@@ -158,3 +158,49 @@ def test_sparse_input_follows_sklearn(digits, backend):
         assert_same_fit(ours, theirs)
         assert_allclose(ours.predict_proba(fmt(X)), theirs.predict_proba(fmt(X)),
                         rtol=1e-6, atol=1e-12)
+
+
+def _random_case(rs):
+    """A random small problem and hyperparameter draw (seeded by the caller)."""
+    kind = rs.choice(["multiclass", "binary", "multilabel", "reg", "multireg"])
+    X = rs.normal(size=(rs.randint(60, 300), rs.randint(2, 12)))
+    if kind == "multiclass":
+        y, pair = rs.randint(rs.randint(3, 6), size=len(X)), (MLPClassifier, SkClassifier)
+    elif kind == "binary":
+        y, pair = np.where(rs.rand(len(X)) > 0.5, "a", "b"), (MLPClassifier, SkClassifier)
+    elif kind == "multilabel":
+        y, pair = (rs.rand(len(X), 3) > 0.5).astype(int), (MLPClassifier, SkClassifier)
+    elif kind == "reg":
+        y, pair = X[:, 0] * 2 + rs.normal(size=len(X)), (MLPRegressor, SkRegressor)
+    else:
+        y, pair = X[:, :2] + rs.normal(size=(len(X), 2)), (MLPRegressor, SkRegressor)
+    batch_size = rs.choice(["auto", "7", "50"])
+    params = dict(
+        hidden_layer_sizes=tuple(int(h) for h in rs.randint(2, 20, size=rs.randint(1, 3))),
+        activation=str(rs.choice(["identity", "logistic", "tanh", "relu"])),
+        solver=str(rs.choice(["adam", "sgd", "lbfgs"])),
+        alpha=float(rs.choice([0.0, 1e-4, 0.1])),
+        batch_size="auto" if batch_size == "auto" else int(batch_size),
+        learning_rate=str(rs.choice(["constant", "invscaling", "adaptive"])),
+        learning_rate_init=float(rs.choice([1e-3, 1e-2])),
+        shuffle=bool(rs.rand() > 0.3),
+        early_stopping=bool(rs.rand() > 0.6),
+        max_iter=15,
+        random_state=int(rs.randint(100)),
+        nesterovs_momentum=bool(rs.rand() > 0.5),
+        momentum=float(rs.choice([0.0, 0.5, 0.9])),
+    )
+    sample_weight = rs.uniform(0.2, 2, len(X)) if rs.rand() > 0.5 else None
+    return pair, X, y, sample_weight, params
+
+
+@pytest.mark.parametrize("seed", range(12))
+def test_random_configurations_match_sklearn(seed, backend):
+    # Random draws over task, network, solver, schedule, batch size, shuffle,
+    # early stopping and sample weights: each seed draws 3 configurations.
+    rs = np.random.RandomState(1000 + seed)
+    for _ in range(3):
+        (ours_cls, sk_cls), X, y, sample_weight, params = _random_case(rs)
+        theirs = sk_cls(**params).fit(X, y, sample_weight=sample_weight)
+        ours = ours_cls(backend=backend, **params).fit(X, y, sample_weight=sample_weight)
+        assert_same_fit(ours, theirs)
