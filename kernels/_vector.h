@@ -1,0 +1,151 @@
+/* The flat-buffer loops of the training kernels, in C because they need
+ * what Cython cannot say: a per-function target list and a per-loop
+ * reduction pragma.
+ *
+ * Design: the optimizer steps and the L2 sum are one pass each over the
+ * whole flat parameter buffer, every minibatch; with the portable x86-64
+ * baseline (SSE2) their divisions and square roots run 2 or 4 lanes wide.
+ * Each function is compiled once per vector unit and chosen at load time
+ * (measured, 80k parameters: Adam float32 77 -> 36 us, float64 234 -> 158
+ * us). The arithmetic is IEEE-exact at every width, and -ffp-contract=off
+ * (set for the module that includes this) keeps multiplies and adds
+ * unfused, so every clone gives the NumPy reference's bits.
+ *
+ * Sums: a plain running sum is a chain of dependent additions that the
+ * compiler may not reorder (that would change the rounding), so it runs one
+ * addition per add latency. `omp simd reduction` allows the reordering for
+ * that one loop only; it needs -fopenmp-simd and no OpenMP runtime.
+ */
+#ifndef FASTMLP_VECTOR_H
+#define FASTMLP_VECTOR_H
+
+#include <math.h>
+#include <stddef.h>
+
+/* Where the toolchain can, compile a copy for each wider x86 vector unit
+ * and pick one at load time (GCC/Clang function multiversioning): the
+ * portable baseline build only has 2-wide SSE2 for doubles. */
+#if defined(__x86_64__) && defined(__linux__) && \
+    (defined(__clang__) ? __clang_major__ >= 14 : (defined(__GNUC__) && __GNUC__ >= 6))
+#define FASTMLP_MULTIVERSION __attribute__((target_clones("avx512f", "avx2", "default")))
+#else
+#define FASTMLP_MULTIVERSION
+/* Adam and SGD over the flat buffer. The incoming gradient is raw: for the
+ * first n_coef entries (coefficients) g = (grad + alpha * param) / sw_sum,
+ * for the rest (intercepts) g = grad / sw_sum; a division, as the reference
+ * divides. Scalars arrive as double and are cast once to the buffer's type,
+ * as NumPy casts Python floats against an array; 1 - beta is formed in
+ * double first, as in the reference. Operation order (fastmlp._optimizers):
+ *   Adam: m = m * b1 + (1 - b1) * g; v = v * b2 + (1 - b2) * (g * g);
+ *         param += (-lr_t * m) / (sqrt(v) + eps)
+ *   SGD:  scaled = lr * g; velocity = velocity * mu - scaled;
+ *         param += mu * velocity - scaled (Nesterov) or velocity */
+#define FASTMLP_ADAM_STEP(NAME, T, SQRT)                                      \
+FASTMLP_MULTIVERSION                                                          \
+static void NAME(T *params, const T *grad, T *m, T *v, ptrdiff_t n_params,   \
+                 ptrdiff_t n_coef, double alpha, double sw_sum, double lr_t, \
+                 double beta_1, double beta_2, double epsilon) {             \
+    const T s = (T) sw_sum, a = (T) alpha, neg_lr = (T) (-lr_t);             \
+    const T b1 = (T) beta_1, c1 = (T) (1 - beta_1);                          \
+    const T b2 = (T) beta_2, c2 = (T) (1 - beta_2), eps = (T) epsilon;       \
+    ptrdiff_t i;                                                             \
+    for (i = 0; i < n_params; i++) {                                         \
+        T g = i < n_coef ? (grad[i] + a * params[i]) / s : grad[i] / s;      \
+        m[i] = m[i] * b1 + c1 * g;                                           \
+        v[i] = v[i] * b2 + c2 * (g * g);                                     \
+        params[i] += neg_lr * m[i] / (SQRT(v[i]) + eps);                     \
+    }                                                                        \
+}
+
+#define FASTMLP_SGD_STEP(NAME, T)                                             \
+FASTMLP_MULTIVERSION                                                          \
+static void NAME(T *params, const T *grad, T *velocity, ptrdiff_t n_params,  \
+                 ptrdiff_t n_coef, double alpha, double sw_sum, double lr,   \
+                 double momentum, int nesterov) {                            \
+    const T s = (T) sw_sum, a = (T) alpha, rate = (T) lr, mu = (T) momentum; \
+    ptrdiff_t i;                                                             \
+    for (i = 0; i < n_params; i++) {                                         \
+        T g = i < n_coef ? (grad[i] + a * params[i]) / s : grad[i] / s;      \
+        T scaled = rate * g;                                                 \
+        velocity[i] = velocity[i] * mu - scaled;                             \
+        params[i] += nesterov ? mu * velocity[i] - scaled : velocity[i];     \
+    }                                                                        \
+}
+
+FASTMLP_ADAM_STEP(fastmlp_adam_step_f32, float, sqrtf)
+FASTMLP_ADAM_STEP(fastmlp_adam_step_f64, double, sqrt)
+FASTMLP_SGD_STEP(fastmlp_sgd_step_f32, float)
+FASTMLP_SGD_STEP(fastmlp_sgd_step_f64, double)
+
+#endif
+
+FASTMLP_MULTIVERSION
+static double fastmlp_sum_squares_f32(const float *x, ptrdiff_t n) {
+    double total = 0.0;
+    ptrdiff_t i;
+#pragma omp simd reduction(+:total)
+    for (i = 0; i < n; i++) {
+        total += (double) x[i] * (double) x[i];
+    }
+    return total;
+}
+
+FASTMLP_MULTIVERSION
+static double fastmlp_sum_squares_f64(const double *x, ptrdiff_t n) {
+    double total = 0.0;
+    ptrdiff_t i;
+#pragma omp simd reduction(+:total)
+    for (i = 0; i < n; i++) {
+        total += x[i] * x[i];
+    }
+    return total;
+}
+
+/* Adam and SGD over the flat buffer. The incoming gradient is raw: for the
+ * first n_coef entries (coefficients) g = (grad + alpha * param) / sw_sum,
+ * for the rest (intercepts) g = grad / sw_sum; a division, as the reference
+ * divides. Scalars arrive as double and are cast once to the buffer's type,
+ * as NumPy casts Python floats against an array; 1 - beta is formed in
+ * double first, as in the reference. Operation order (fastmlp._optimizers):
+ *   Adam: m = m * b1 + (1 - b1) * g; v = v * b2 + (1 - b2) * (g * g);
+ *         param += (-lr_t * m) / (sqrt(v) + eps)
+ *   SGD:  scaled = lr * g; velocity = velocity * mu - scaled;
+ *         param += mu * velocity - scaled (Nesterov) or velocity */
+#define FASTMLP_ADAM_STEP(NAME, T, SQRT)                                      \
+FASTMLP_MULTIVERSION                                                          \
+static void NAME(T *params, const T *grad, T *m, T *v, ptrdiff_t n_params,   \
+                 ptrdiff_t n_coef, double alpha, double sw_sum, double lr_t, \
+                 double beta_1, double beta_2, double epsilon) {             \
+    const T s = (T) sw_sum, a = (T) alpha, neg_lr = (T) (-lr_t);             \
+    const T b1 = (T) beta_1, c1 = (T) (1 - beta_1);                          \
+    const T b2 = (T) beta_2, c2 = (T) (1 - beta_2), eps = (T) epsilon;       \
+    ptrdiff_t i;                                                             \
+    for (i = 0; i < n_params; i++) {                                         \
+        T g = i < n_coef ? (grad[i] + a * params[i]) / s : grad[i] / s;      \
+        m[i] = m[i] * b1 + c1 * g;                                           \
+        v[i] = v[i] * b2 + c2 * (g * g);                                     \
+        params[i] += neg_lr * m[i] / (SQRT(v[i]) + eps);                     \
+    }                                                                        \
+}
+
+#define FASTMLP_SGD_STEP(NAME, T)                                             \
+FASTMLP_MULTIVERSION                                                          \
+static void NAME(T *params, const T *grad, T *velocity, ptrdiff_t n_params,  \
+                 ptrdiff_t n_coef, double alpha, double sw_sum, double lr,   \
+                 double momentum, int nesterov) {                            \
+    const T s = (T) sw_sum, a = (T) alpha, rate = (T) lr, mu = (T) momentum; \
+    ptrdiff_t i;                                                             \
+    for (i = 0; i < n_params; i++) {                                         \
+        T g = i < n_coef ? (grad[i] + a * params[i]) / s : grad[i] / s;      \
+        T scaled = rate * g;                                                 \
+        velocity[i] = velocity[i] * mu - scaled;                             \
+        params[i] += nesterov ? mu * velocity[i] - scaled : velocity[i];     \
+    }                                                                        \
+}
+
+FASTMLP_ADAM_STEP(fastmlp_adam_step_f32, float, sqrtf)
+FASTMLP_ADAM_STEP(fastmlp_adam_step_f64, double, sqrt)
+FASTMLP_SGD_STEP(fastmlp_sgd_step_f32, float)
+FASTMLP_SGD_STEP(fastmlp_sgd_step_f64, double)
+
+#endif
