@@ -12,8 +12,10 @@ from scipy.optimize import check_grad
 from sklearn.model_selection import train_test_split
 
 from fastmlp import MLPClassifier, MLPRegressor
-from fastmlp.engines import Network, get_engine
+from fastmlp.engines import get_engine
 from fastmlp.engines.cpu_engine import CpuEngine, CpuTrainer
+
+from _networks import OUTPUTS, make_problem
 
 pytestmark = pytest.mark.skipif(
     not CpuEngine.is_available(), reason="the cpu engine needs numba and the compiled kernels"
@@ -115,28 +117,12 @@ def test_float32_close_to_float64(digits):
     assert abs(acc32 - acc64) <= 0.005
 
 
-OUTPUTS = {
-    "softmax": ("log_loss", lambda rs, n, k: np.eye(k)[rs.randint(k, size=n)]),
-    "logistic": ("binary_log_loss", lambda rs, n, k: rs.randint(2, size=(n, k)).astype(float)),
-    "identity": ("squared_error", lambda rs, n, k: rs.normal(size=(n, 1))),
-    "exp": ("poisson", lambda rs, n, k: rs.poisson(1.5, size=(n, k)).astype(float)),
-}
-
-
 @pytest.mark.parametrize("activation", ["identity", "logistic", "tanh", "relu"])
 @pytest.mark.parametrize("out_activation", sorted(OUTPUTS))
 @pytest.mark.parametrize("weighted", [False, True])
 def test_cpu_gradient_matches_finite_differences(activation, out_activation, weighted):
-    rs = np.random.RandomState(0)
-    loss, make_y = OUTPUTS[out_activation]
-    Y = make_y(rs, 25, 3)
-    units = (4, 6, 5, Y.shape[1])
-    net = Network(units, activation, out_activation, loss, 0.2, np.dtype(np.float64))
-    X = rs.normal(size=(25, 4))
-    sw = rs.uniform(0.5, 2, 25) if weighted else None
+    net, X, Y, sw, params = make_problem(activation, out_activation, weighted, n=25)
     trainer = CpuTrainer(net, X, Y, sw)
-    params = rs.uniform(-0.5, 0.5, net.layout.size)
-    params[net.layout.intercept_slices[0]] += 0.05
 
     def f(p):
         return trainer.loss_grad(np.ascontiguousarray(p), np.empty_like(p))
