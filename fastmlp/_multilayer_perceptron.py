@@ -13,6 +13,7 @@ from numbers import Integral, Real
 
 import numpy as np
 import scipy.optimize
+from sklearn import get_config
 from sklearn.base import (
     BaseEstimator,
     ClassifierMixin,
@@ -477,10 +478,19 @@ class BaseMultilayerPerceptron(BaseEstimator, ABC):
         )
 
     def _forward_pass_fast(self, X, check_input=True):
+        check_finite_as = None
         if check_input and not self._is_small_valid_array(X):
-            X = validate_data(self, X, accept_sparse=["csr", "csc"], reset=False)
+            # The finiteness check is left to the forward pass, which fuses
+            # it with the first layer and raises scikit-learn's own error.
+            X = validate_data(
+                self, X, accept_sparse=["csr", "csc"], reset=False,
+                ensure_all_finite=False,
+            )
+            if not get_config()["assume_finite"]:
+                check_finite_as = type(self).__name__
         return _inference.forward(
-            X, self.coefs_, self.intercepts_, self.activation, self.out_activation_
+            X, self.coefs_, self.intercepts_, self.activation,
+            self.out_activation_, check_finite_as=check_finite_as,
         )
 
     def _score_with_function(self, X, y, sample_weight, score_function):

@@ -1,5 +1,8 @@
 """The Cython forward pass agrees with the NumPy reference."""
 
+import re
+import warnings
+
 import numpy as np
 import pytest
 import scipy.sparse as sp
@@ -79,3 +82,49 @@ def test_kernel_rejects_mismatched_shapes():
     with pytest.raises((TypeError, ValueError)):
         _forward.dense_layer(a.astype(np.float32), np.ones((4, 2)), np.ones(2),
                              np.empty((3, 2)), 0)
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_blocked_forward_matches_reference_across_blocks(dtype):
+    units = (9, 7, 4)
+    coefs, intercepts = _weights(units, dtype)
+    n = 2 * _inference.BLOCK_ROWS + 37           # two full blocks and a partial one
+    X = np.random.RandomState(4).normal(size=(n, 9)).astype(dtype)
+    net = Network(units, "tanh", "softmax", "log_loss", 0.0, np.dtype(dtype))
+    expected = numpy_forward(net, coefs, intercepts, X)[-1]
+    got = _inference.forward(X, coefs, intercepts, "tanh", "softmax", check_finite_as="M")
+    rtol = 1e-12 if dtype == np.float64 else 2e-5
+    assert_allclose(got, expected, rtol=rtol, atol=rtol)
+
+
+@pytest.mark.parametrize("bad", [np.nan, np.inf, -np.inf])
+@pytest.mark.parametrize("fmt", ["dense32", "dense64", "csr"])
+def test_non_finite_values_in_any_block_raise_sklearns_error(bad, fmt):
+    from sklearn.utils import assert_all_finite
+
+    coefs, intercepts = _weights((6, 4, 3), np.float64)
+    X = np.random.RandomState(5).normal(size=(3 * _inference.BLOCK_ROWS, 6))
+    X[2 * _inference.BLOCK_ROWS + 11, 3] = bad        # in the last block only
+    if fmt == "dense32":
+        X = X.astype(np.float32)
+    elif fmt == "csr":
+        X = sp.csr_matrix(X)
+    with pytest.raises(ValueError) as expected:
+        assert_all_finite(X, estimator_name="MLPThing", input_name="X")
+    with pytest.raises(ValueError, match=re.escape(expected.value.args[0].split("\n")[0])):
+        _inference.forward(X, coefs, intercepts, "relu", "softmax", check_finite_as="MLPThing")
+    # unchecked (sklearn's assume_finite), the forward pass just runs
+    out = _inference.forward(X, coefs, intercepts, "relu", "softmax")
+    assert out.shape == (X.shape[0], 3)
+
+
+def test_finite_values_whose_sum_overflows_are_accepted():
+    coefs, intercepts = _weights((4, 3, 2), np.float32)
+    X = np.full((10, 4), 3e38, dtype=np.float32)        # finite; sums to inf
+    with np.errstate(over="ignore"):
+        assert not np.isfinite(X.sum())
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")        # and no overflow warning either
+        out = _inference.forward(X, coefs, intercepts, "relu", "softmax",
+                                 check_finite_as="MLPThing")
+    assert out.shape == (10, 2)
