@@ -28,11 +28,11 @@ def compute_dtype(X_dtype, coefs):
     return np.dtype(np.float64)
 
 
-# Dense input runs through the network this many rows at a time: each block
-# of X is checked for non-finite values while it is in cache, just before its
-# GEMM, instead of in a separate pass over all of X (measured on 10000x784
-# float32, hidden (100,): 11.3 ms -> 10.2 ms), and the hidden activations
-# of a block stay in cache for the next layer.
+# Dense input runs through the network this many rows at a time: the first
+# layer's kernel checks each block of X for non-finite values just before its
+# GEMM reads the block, instead of a separate pass over all of X (measured on
+# 10000x784 float32, hidden (100,): 11.3 ms -> 10.2 ms), and a block's hidden
+# activations stay in cache for the next layer.
 BLOCK_ROWS = 512
 
 
@@ -44,12 +44,12 @@ def forward(X, coefs, intercepts, activation, out_activation, check_finite_as=No
     values in X raise scikit-learn's own error (``assert_all_finite``).
     """
     dtype = compute_dtype(X.dtype, coefs)
-    hidden_code = ACTIVATION_CODES[activation]
-    codes = [hidden_code] * (len(coefs) - 1) + [ACTIVATION_CODES[out_activation]]
+    hidden, output = ACTIVATION_CODES[activation], ACTIVATION_CODES[out_activation]
     layers = [
-        (np.ascontiguousarray(W, dtype=dtype), np.ascontiguousarray(b, dtype=dtype), code)
-        for W, b, code in zip(coefs, intercepts, codes)
+        (np.ascontiguousarray(W, dtype=dtype), np.ascontiguousarray(b, dtype=dtype), hidden)
+        for W, b in zip(coefs, intercepts)
     ]
+    layers[-1] = layers[-1][:2] + (output,)
 
     if sp.issparse(X):
         if check_finite_as is not None:
@@ -57,29 +57,39 @@ def forward(X, coefs, intercepts, activation, out_activation, check_finite_as=No
         W, b, code = layers[0]
         A = np.ascontiguousarray(X.astype(dtype, copy=False) @ W)
         bias_activation(A, b, code)
-        for W, b, code in layers[1:]:
-            Z = np.empty((A.shape[0], W.shape[1]), dtype=dtype)
-            dense_layer(A, W, b, Z, code)
-            A = Z
-        return A
+        return _through(A, layers[1:], [
+            np.empty((A.shape[0], W.shape[1]), dtype=dtype) for W, _, _ in layers[1:]])
 
     data = np.ascontiguousarray(X, dtype=dtype)
     n_rows = data.shape[0]
-    out = np.empty((n_rows, layers[-1][0].shape[1]), dtype=dtype)
-    scratch = [np.empty((min(BLOCK_ROWS, n_rows), W.shape[1]), dtype=dtype)
-               for W, _, _ in layers[:-1]]
-    for start in range(0, n_rows, BLOCK_ROWS):
-        stop = min(start + BLOCK_ROWS, n_rows)
-        A = data[start:stop]
-        # A sum is finite when every entry is; when it is not (a non-finite
-        # entry, or an overflow of finite ones), sklearn's exact check decides.
-        if check_finite_as is not None:
-            with np.errstate(over="ignore"):
-                suspect = not np.isfinite(A.sum())
-            if suspect:
-                assert_all_finite(X, estimator_name=check_finite_as, input_name="X")
-        for (W, b, code), buffer in zip(layers, scratch + [out[start:stop]]):
-            Z = buffer[: stop - start]
-            dense_layer(A, W, b, Z, code)
-            A = Z
+    check = check_finite_as is not None
+    if n_rows <= BLOCK_ROWS:
+        outputs = [np.empty((n_rows, W.shape[1]), dtype=dtype) for W, _, _ in layers]
+        out = outputs[-1]
+        blocks = [(data, outputs)]
+    else:
+        out = np.empty((n_rows, layers[-1][0].shape[1]), dtype=dtype)
+        scratch = [np.empty((BLOCK_ROWS, W.shape[1]), dtype=dtype) for W, _, _ in layers[:-1]]
+        blocks = (
+            (data[start:start + BLOCK_ROWS],
+             [s[: min(BLOCK_ROWS, n_rows - start)] for s in scratch]
+             + [out[start:start + BLOCK_ROWS]])
+            for start in range(0, n_rows, BLOCK_ROWS)
+        )
+    for block, outputs in blocks:
+        if _through(block, layers, outputs, check) is None:
+            assert_all_finite(X, estimator_name=check_finite_as, input_name="X")
     return out
+
+
+def _through(A, layers, outputs, check_finite=False):
+    """Run rows A through the layers, layer i writing outputs[i].
+
+    Returns the last output, or None when ``check_finite`` and A holds a
+    non-finite value (then nothing is computed).
+    """
+    for i, ((W, b, code), Z) in enumerate(zip(layers, outputs)):
+        if not dense_layer(A, W, b, Z, code, check_finite and i == 0):
+            return None
+        A = Z
+    return A

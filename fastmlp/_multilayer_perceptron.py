@@ -459,7 +459,8 @@ class BaseMultilayerPerceptron(BaseEstimator, ABC):
             check_is_fitted(self)
 
     def _is_small_valid_array(self, X):
-        """Whether X is a few C-ordered float rows that pass every check.
+        """Whether X is a few C-ordered float rows that pass every check
+        validate_data makes, but for finiteness (the forward pass checks it).
 
         Such input (the single-row predictions of a served model) skips
         validate_data, which costs ~60 us, far more than the forward pass.
@@ -474,18 +475,18 @@ class BaseMultilayerPerceptron(BaseEstimator, ABC):
             and X.dtype in _FLOAT_DTYPES
             and X.flags.c_contiguous
             and "feature_names_in_" not in self.__dict__
-            and np.isfinite(X).all()
         )
 
     def _forward_pass_fast(self, X, check_input=True):
         check_finite_as = None
-        if check_input and not self._is_small_valid_array(X):
+        if check_input:
             # The finiteness check is left to the forward pass, which fuses
             # it with the first layer and raises scikit-learn's own error.
-            X = validate_data(
-                self, X, accept_sparse=["csr", "csc"], reset=False,
-                ensure_all_finite=False,
-            )
+            if not self._is_small_valid_array(X):
+                X = validate_data(
+                    self, X, accept_sparse=["csr", "csc"], reset=False,
+                    ensure_all_finite=False,
+                )
             if not get_config()["assume_finite"]:
                 check_finite_as = type(self).__name__
         return _inference.forward(

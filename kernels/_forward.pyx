@@ -1,5 +1,6 @@
 # cython: language_level=3, boundscheck=False, wraparound=False
 # cython: cdivision=True, initializedcheck=False, nonecheck=False
+# distutils: extra_compile_args = -fopenmp-simd
 """Forward-pass kernels used by inference (predict, predict_proba).
 
 Design: one layer is ``out = act(A @ W + b)``: a GEMM through BLAS into the
@@ -40,15 +41,27 @@ def bias_activation(floating[:, ::1] z, const floating[::1] b, int code):
         _bias_activation(&z[0, 0], &b[0], z.shape[0], z.shape[1], code)
 
 
+cdef extern from "_finite.h" nogil:
+    bint fastmlp_all_finite_f32(const float *x, Py_ssize_t n)
+    bint fastmlp_all_finite_f64(const double *x, Py_ssize_t n)
+
+
 def dense_layer(
     const floating[:, ::1] a,
     const floating[:, ::1] w,
     const floating[::1] b,
     floating[:, ::1] out,
     int code,
+    bint check_finite=False,
 ):
-    """``out = act(a @ w + b)`` (a, w, b are IN; out is OUT)."""
+    """``out = act(a @ w + b)`` (a, w, b are IN; out is OUT).
+
+    With ``check_finite``, a holding a NaN or an infinity computes nothing
+    and returns False (the caller raises); otherwise returns True. The check
+    reads a just before the GEMM does, so a is read from memory once.
+    """
     cdef Py_ssize_t m = a.shape[0], k = a.shape[1], n = w.shape[1]
+    cdef bint finite = True
     if w.shape[0] != k or b.shape[0] != n or out.shape[0] != m \
             or out.shape[1] != n:
         raise ValueError(
@@ -56,12 +69,19 @@ def dense_layer(
             f"w ({w.shape[0]}, {n}), b ({b.shape[0]},), "
             f"out ({out.shape[0]}, {out.shape[1]})")
     if m == 0:
-        return
+        return True
     with nogil:
-        gemm(False, False, <int> m, <int> n, <int> k, <floating> 1.0,
-             &a[0, 0], <int> k, &w[0, 0], <int> n, <floating> 0.0,
-             &out[0, 0], <int> n)
-        _bias_activation(&out[0, 0], &b[0], m, n, code)
+        if check_finite:
+            if floating is float:
+                finite = fastmlp_all_finite_f32(&a[0, 0], m * k)
+            else:
+                finite = fastmlp_all_finite_f64(&a[0, 0], m * k)
+        if finite:
+            gemm(False, False, <int> m, <int> n, <int> k, <floating> 1.0,
+                 &a[0, 0], <int> k, &w[0, 0], <int> n, <floating> 0.0,
+                 &out[0, 0], <int> n)
+            _bias_activation(&out[0, 0], &b[0], m, n, code)
+    return finite
 
 
 def set_cblas(size_t sgemm_address, size_t dgemm_address):
