@@ -30,53 +30,6 @@
 #define FASTMLP_MULTIVERSION __attribute__((target_clones("avx512f", "avx2", "default")))
 #else
 #define FASTMLP_MULTIVERSION
-/* Adam and SGD over the flat buffer. The incoming gradient is raw: for the
- * first n_coef entries (coefficients) g = (grad + alpha * param) / sw_sum,
- * for the rest (intercepts) g = grad / sw_sum; a division, as the reference
- * divides. Scalars arrive as double and are cast once to the buffer's type,
- * as NumPy casts Python floats against an array; 1 - beta is formed in
- * double first, as in the reference. Operation order (fastmlp._optimizers):
- *   Adam: m = m * b1 + (1 - b1) * g; v = v * b2 + (1 - b2) * (g * g);
- *         param += (-lr_t * m) / (sqrt(v) + eps)
- *   SGD:  scaled = lr * g; velocity = velocity * mu - scaled;
- *         param += mu * velocity - scaled (Nesterov) or velocity */
-#define FASTMLP_ADAM_STEP(NAME, T, SQRT)                                      \
-FASTMLP_MULTIVERSION                                                          \
-static void NAME(T *params, const T *grad, T *m, T *v, ptrdiff_t n_params,   \
-                 ptrdiff_t n_coef, double alpha, double sw_sum, double lr_t, \
-                 double beta_1, double beta_2, double epsilon) {             \
-    const T s = (T) sw_sum, a = (T) alpha, neg_lr = (T) (-lr_t);             \
-    const T b1 = (T) beta_1, c1 = (T) (1 - beta_1);                          \
-    const T b2 = (T) beta_2, c2 = (T) (1 - beta_2), eps = (T) epsilon;       \
-    ptrdiff_t i;                                                             \
-    for (i = 0; i < n_params; i++) {                                         \
-        T g = i < n_coef ? (grad[i] + a * params[i]) / s : grad[i] / s;      \
-        m[i] = m[i] * b1 + c1 * g;                                           \
-        v[i] = v[i] * b2 + c2 * (g * g);                                     \
-        params[i] += neg_lr * m[i] / (SQRT(v[i]) + eps);                     \
-    }                                                                        \
-}
-
-#define FASTMLP_SGD_STEP(NAME, T)                                             \
-FASTMLP_MULTIVERSION                                                          \
-static void NAME(T *params, const T *grad, T *velocity, ptrdiff_t n_params,  \
-                 ptrdiff_t n_coef, double alpha, double sw_sum, double lr,   \
-                 double momentum, int nesterov) {                            \
-    const T s = (T) sw_sum, a = (T) alpha, rate = (T) lr, mu = (T) momentum; \
-    ptrdiff_t i;                                                             \
-    for (i = 0; i < n_params; i++) {                                         \
-        T g = i < n_coef ? (grad[i] + a * params[i]) / s : grad[i] / s;      \
-        T scaled = rate * g;                                                 \
-        velocity[i] = velocity[i] * mu - scaled;                             \
-        params[i] += nesterov ? mu * velocity[i] - scaled : velocity[i];     \
-    }                                                                        \
-}
-
-FASTMLP_ADAM_STEP(fastmlp_adam_step_f32, float, sqrtf)
-FASTMLP_ADAM_STEP(fastmlp_adam_step_f64, double, sqrt)
-FASTMLP_SGD_STEP(fastmlp_sgd_step_f32, float)
-FASTMLP_SGD_STEP(fastmlp_sgd_step_f64, double)
-
 #endif
 
 FASTMLP_MULTIVERSION
