@@ -78,7 +78,10 @@ def forward(X, coefs, intercepts, activation, out_activation, check_finite_as=No
         )
     for block, outputs in blocks:
         if _through(block, layers, outputs, check) is None:
+            # The kernel's check is exact, so scikit-learn's raises here, with
+            # its own message; the line after it is only a guard.
             assert_all_finite(X, estimator_name=check_finite_as, input_name="X")
+            raise ValueError("Input X contains NaN or infinity.")
     return out
 
 
