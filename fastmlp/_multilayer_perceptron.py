@@ -146,7 +146,7 @@ class BaseMultilayerPerceptron(BaseEstimator, ABC):
         self._random_state = check_random_state(self.random_state)
 
         if first_pass:
-            self._initialize(layer_units, X.dtype)
+            self._initialize(layer_units)
         engine = get_engine(self.backend)
 
         # The flat buffer that coefs_ and intercepts_ are views of, in the
@@ -154,6 +154,8 @@ class BaseMultilayerPerceptron(BaseEstimator, ABC):
         layout = ParamLayout(layer_units)
         params = layout.pack(self.coefs_, self.intercepts_, X.dtype)
         self._set_params_views(layout, params)
+        if first_pass:
+            self._best_params = params.copy()
 
         network = Network(
             layer_units=tuple(layer_units),
@@ -202,7 +204,7 @@ class BaseMultilayerPerceptron(BaseEstimator, ABC):
             return "binary_log_loss"
         return self.loss
 
-    def _initialize(self, layer_units, dtype):
+    def _initialize(self, layer_units):
         self.n_iter_ = 0
         self.t_ = 0
         self.n_layers_ = len(layer_units)
@@ -214,17 +216,15 @@ class BaseMultilayerPerceptron(BaseEstimator, ABC):
             self.out_activation_ = "logistic"
 
         # Glorot uniform initialisation, layer by layer from one RandomState:
-        # all of a layer's coefficients, then its intercepts.
+        # all of a layer's coefficients, then its intercepts. _fit packs them
+        # into the flat buffer, in the training dtype.
         factor = 2.0 if self.activation == "logistic" else 6.0
-        coefs, intercepts = [], []
+        self.coefs_, self.intercepts_ = [], []
         for fan_in, fan_out in zip(layer_units[:-1], layer_units[1:]):
             bound = np.sqrt(factor / (fan_in + fan_out))
-            coefs.append(self._random_state.uniform(-bound, bound, (fan_in, fan_out)))
-            intercepts.append(self._random_state.uniform(-bound, bound, fan_out))
-        layout = ParamLayout(layer_units)
-        params = layout.pack(coefs, intercepts, dtype)
-        self._set_params_views(layout, params)
-        self._best_params = params.copy()
+            self.coefs_.append(
+                self._random_state.uniform(-bound, bound, (fan_in, fan_out)))
+            self.intercepts_.append(self._random_state.uniform(-bound, bound, fan_out))
 
         if self.solver in _STOCHASTIC_SOLVERS:
             self.loss_curve_ = []
