@@ -6,8 +6,8 @@ NumPy's own BLAS when fastmlp/_blas.py has found its cblas entry points
 (``_cblas.h``; one BLAS thread pool for NumPy, scikit-learn and fastmlp),
 else to SciPy's ``cython_blas``. The functions are ``inline`` so that no
 module has to import another at run time; a module that cimports this must
-also export ``_set_cblas`` (see ``set_cblas`` below) so Python can hand it
-the addresses.
+also ``include "_cblas_setters.pxi"`` (set_cblas, blas_source) so Python
+can hand it the addresses.
 
 Row-major matrices are column-major matrices transposed, so for the
 Fortran interface ``C = op(A) @ op(B)`` in row-major is

@@ -529,12 +529,4 @@ def l2_sum(const floating[::1] params, Py_ssize_t n_coef):
     return total
 
 
-def set_cblas(size_t sgemm_address, size_t dgemm_address):
-    """Route this module's GEMMs to these ILP64 cblas_sgemm/cblas_dgemm
-    addresses (0, 0: back to SciPy's cython_blas). See fastmlp/_blas.py."""
-    fastmlp_set_cblas(sgemm_address, dgemm_address)
-
-
-def blas_source():
-    """'numpy' when GEMMs go to NumPy's BLAS, 'scipy' otherwise."""
-    return "numpy" if fastmlp_have_cblas() else "scipy"
+include "_cblas_setters.pxi"
