@@ -18,6 +18,15 @@ import numpy as np
 
 # Symbol names in scipy-openblas64, the BLAS of NumPy's wheels.
 _SYMBOLS = ("scipy_cblas_sgemm64_", "scipy_cblas_dgemm64_")
+# Its threading backend hook (OpenBLAS >= 0.3.28): the setter, the variable
+# it sets, and the thread count that threadpoolctl controls.
+_POOL_SYMBOLS = (
+    "scipy_openblas_set_threads_callback_function64_",
+    "openblas_threads_callback_",
+    "scipy_openblas_get_num_threads64_",
+)
+# FASTMLP_BLAS_POOL=0 leaves OpenBLAS's own threads in charge.
+POOL_ENV = "FASTMLP_BLAS_POOL"
 
 
 def _numpy_blas_config():
@@ -36,8 +45,8 @@ def _candidate_libraries():
     return [path for pattern in patterns for path in sorted(glob.glob(pattern))]
 
 
-def numpy_cblas_gemm():
-    """(sgemm address, dgemm address) of NumPy's ILP64 cblas, or None."""
+def _numpy_blas_addresses(names):
+    """Addresses of these symbols in NumPy's ILP64 scipy-openblas, or None."""
     config = _numpy_blas_config()
     if config.get("name") != "scipy-openblas" or "USE64BITINT" not in config.get(
         "openblas configuration", ""
@@ -48,11 +57,16 @@ def numpy_cblas_gemm():
             library = ctypes.CDLL(path)   # already loaded by NumPy: same handle
             return tuple(
                 ctypes.cast(getattr(library, name), ctypes.c_void_p).value
-                for name in _SYMBOLS
+                for name in names
             )
         except (OSError, AttributeError):
             continue
     return None
+
+
+def numpy_cblas_gemm():
+    """(sgemm address, dgemm address) of NumPy's ILP64 cblas, or None."""
+    return _numpy_blas_addresses(_SYMBOLS)
 
 
 def use_numpy_blas(*modules):
@@ -63,3 +77,22 @@ def use_numpy_blas(*modules):
     for module in modules:
         module.set_cblas(*addresses)
     return True
+
+
+def share_numpy_blas_pool(module):
+    """Make ``module``'s thread pool the threading backend of NumPy's OpenBLAS.
+
+    Then OpenBLAS's GEMMs and the training kernels' element-wise passes run
+    on the same threads instead of two pools competing for the cores (see
+    kernels/_pool.h). Once per process, for good: switching back and forth
+    would leave OpenBLAS's own workers spinning beside the pool after each
+    switch. Nothing changes where the OpenBLAS is older than 0.3.28, another
+    backend is already installed, or FASTMLP_BLAS_POOL=0. Returns whether
+    the pool is the backend.
+    """
+    if os.environ.get(POOL_ENV, "1").strip() == "0":
+        return False
+    addresses = _numpy_blas_addresses(_POOL_SYMBOLS)
+    if addresses is None:
+        return False
+    return module.install_blas_pool(*addresses)

@@ -1,6 +1,7 @@
 # cython: language_level=3, boundscheck=False, wraparound=False
 # cython: cdivision=True, initializedcheck=False, nonecheck=False
-# distutils: extra_compile_args = -ffp-contract=off -fno-math-errno -fopenmp-simd
+# distutils: extra_compile_args = -ffp-contract=off -fno-math-errno -fopenmp-simd -pthread
+# distutils: extra_link_args = -pthread
 """Training kernels, exported with C addresses for the Numba training loops.
 
 Design: a training step is GEMMs plus memory-bound element-wise work, and the
@@ -170,6 +171,31 @@ cdef extern from "_vector.h" nogil:
         double lr, double momentum, int nesterov)
     double fastmlp_sum_squares_f32(const float *x, Py_ssize_t n)
     double fastmlp_sum_squares_f64(const double *x, Py_ssize_t n)
+    void fastmlp_gather_rows(const char *src, Py_ssize_t row_bytes,
+                             const Py_ssize_t *rows, Py_ssize_t n_rows,
+                             char *dst)
+
+
+cdef extern from "_pool.h" nogil:
+    ctypedef void (*fastmlp_task)(void *arg, int part, int n_parts) noexcept nogil
+    void fastmlp_pool_dispatch(fastmlp_task task, void *arg, int n_parts,
+                               int must_share)
+    int fastmlp_pool_install(size_t set_backend, size_t current_backend,
+                             size_t get_num_threads)
+    int fastmlp_pool_parts(Py_ssize_t work, Py_ssize_t min_work)
+    int fastmlp_pool_workers()
+    int fastmlp_pool_installed()
+    void fastmlp_part_range(Py_ssize_t n, int part, int n_parts,
+                            Py_ssize_t align, Py_ssize_t *lo, Py_ssize_t *hi)
+
+
+# Least work worth splitting over the pool (_pool.h): below it, waking the
+# workers costs more than the part they would take.
+cdef enum:
+    PARALLEL_MIN_STEP = 16384       # parameters, for an optimizer step
+    PARALLEL_MIN_ELEMENTS = 32768   # entries, for activation passes
+    PARALLEL_MIN_BYTES = 65536      # bytes, for the minibatch gather
+    LINE_BYTES = 64
 
 
 cdef inline void _adam_step(
@@ -232,6 +258,121 @@ cdef inline double _l2_sum(
 
 
 # ---------------------------------------------------------------------------
+# The element-wise passes, split over the pool that OpenBLAS's GEMMs also run
+# on (_pool.h). Each part is the serial kernel on a slice: rows for the
+# row-wise passes, cache-line-aligned ranges for the flat ones, so a split
+# pass writes exactly the serial pass's bits. The parts of one pass are
+# described by a struct of untyped pointers plus the item size, because a
+# task is one C function for both dtypes.
+
+cdef struct _FlatStep:
+    char *params
+    const char *grad
+    char *state_a            # Adam: m; SGD: velocity
+    char *state_b            # Adam: v
+    Py_ssize_t n_params
+    Py_ssize_t n_coef
+    Py_ssize_t itemsize
+    double alpha
+    double sw_sum
+    double rate
+    double beta_1            # SGD: momentum
+    double beta_2
+    double epsilon
+    int nesterov
+    bint adam
+
+
+cdef void _flat_step_part(void *arg, int part, int n_parts) noexcept nogil:
+    cdef _FlatStep *s = <_FlatStep *> arg
+    cdef Py_ssize_t lo, hi, n, n_coef, at
+    fastmlp_part_range(s.n_params, part, n_parts, LINE_BYTES // s.itemsize,
+                       &lo, &hi)
+    n = hi - lo
+    n_coef = min(max(s.n_coef - lo, 0), n)
+    at = lo * s.itemsize
+    if n == 0:
+        return
+    if s.adam and s.itemsize == 4:
+        _adam_step(<float *> (s.params + at), <const float *> (s.grad + at),
+                   <float *> (s.state_a + at), <float *> (s.state_b + at), n,
+                   n_coef, s.alpha, s.sw_sum, s.rate, s.beta_1, s.beta_2,
+                   s.epsilon)
+    elif s.adam:
+        _adam_step(<double *> (s.params + at), <const double *> (s.grad + at),
+                   <double *> (s.state_a + at), <double *> (s.state_b + at), n,
+                   n_coef, s.alpha, s.sw_sum, s.rate, s.beta_1, s.beta_2,
+                   s.epsilon)
+    elif s.itemsize == 4:
+        _sgd_step(<float *> (s.params + at), <const float *> (s.grad + at),
+                  <float *> (s.state_a + at), n, n_coef, s.alpha, s.sw_sum,
+                  s.rate, s.beta_1, s.nesterov)
+    else:
+        _sgd_step(<double *> (s.params + at), <const double *> (s.grad + at),
+                  <double *> (s.state_a + at), n, n_coef, s.alpha, s.sw_sum,
+                  s.rate, s.beta_1, s.nesterov)
+
+
+cdef inline void _flat_step(_FlatStep *step) noexcept nogil:
+    fastmlp_pool_dispatch(_flat_step_part, step,
+                          fastmlp_pool_parts(step.n_params, PARALLEL_MIN_STEP), 0)
+
+
+cdef struct _RowPass:
+    char *z                  # bias_activation: z; derivative: delta
+    const char *other        # bias_activation: b; derivative: a
+    Py_ssize_t n_rows        # derivative: entries, as one row each
+    Py_ssize_t n_cols
+    Py_ssize_t itemsize
+    int code
+    bint derivative
+
+
+cdef void _row_pass_part(void *arg, int part, int n_parts) noexcept nogil:
+    cdef _RowPass *r = <_RowPass *> arg
+    cdef Py_ssize_t lo, hi, at
+    fastmlp_part_range(r.n_rows, part, n_parts,
+                       LINE_BYTES // r.itemsize if r.derivative else 1, &lo, &hi)
+    at = lo * r.n_cols * r.itemsize
+    if hi == lo:
+        return
+    if r.derivative and r.itemsize == 4:
+        _derivative_multiply(<const float *> (r.other + at), <float *> (r.z + at),
+                             hi - lo, r.code)
+    elif r.derivative:
+        _derivative_multiply(<const double *> (r.other + at), <double *> (r.z + at),
+                             hi - lo, r.code)
+    elif r.itemsize == 4:
+        _bias_activation(<float *> (r.z + at), <const float *> r.other, hi - lo,
+                         r.n_cols, r.code)
+    else:
+        _bias_activation(<double *> (r.z + at), <const double *> r.other, hi - lo,
+                         r.n_cols, r.code)
+
+
+cdef inline void _row_pass(_RowPass *rows) noexcept nogil:
+    fastmlp_pool_dispatch(
+        _row_pass_part, rows,
+        fastmlp_pool_parts(rows.n_rows * rows.n_cols, PARALLEL_MIN_ELEMENTS), 0)
+
+
+cdef struct _Gather:
+    const char *src
+    Py_ssize_t row_bytes
+    const Py_ssize_t *rows
+    Py_ssize_t n_rows
+    char *dst
+
+
+cdef void _gather_part(void *arg, int part, int n_parts) noexcept nogil:
+    cdef _Gather *g = <_Gather *> arg
+    cdef Py_ssize_t lo, hi
+    fastmlp_part_range(g.n_rows, part, n_parts, 1, &lo, &hi)
+    fastmlp_gather_rows(g.src, g.row_bytes, g.rows + lo, hi - lo,
+                        g.dst + lo * g.row_bytes)
+
+
+# ---------------------------------------------------------------------------
 # The exported C entry points (``__pyx_capi__``), for the Numba loops.
 # Pointers are row-major and contiguous; only true inputs are const.
 
@@ -258,25 +399,33 @@ cdef api void gemm_f64(
 cdef api void bias_activation_f32(
     float *z, const float *b, Py_ssize_t n_rows, Py_ssize_t n_cols, int code,
 ) noexcept nogil:
-    _bias_activation(z, b, n_rows, n_cols, code)
+    cdef _RowPass rows = _RowPass(<char *> z, <const char *> b, n_rows, n_cols,
+                                  4, code, False)
+    _row_pass(&rows)
 
 
 cdef api void bias_activation_f64(
     double *z, const double *b, Py_ssize_t n_rows, Py_ssize_t n_cols, int code,
 ) noexcept nogil:
-    _bias_activation(z, b, n_rows, n_cols, code)
+    cdef _RowPass rows = _RowPass(<char *> z, <const char *> b, n_rows, n_cols,
+                                  8, code, False)
+    _row_pass(&rows)
 
 
 cdef api void derivative_multiply_f32(
     const float *a, float *delta, Py_ssize_t n, int code,
 ) noexcept nogil:
-    _derivative_multiply(a, delta, n, code)
+    cdef _RowPass rows = _RowPass(<char *> delta, <const char *> a, n, 1, 4,
+                                  code, True)
+    _row_pass(&rows)
 
 
 cdef api void derivative_multiply_f64(
     const double *a, double *delta, Py_ssize_t n, int code,
 ) noexcept nogil:
-    _derivative_multiply(a, delta, n, code)
+    cdef _RowPass rows = _RowPass(<char *> delta, <const char *> a, n, 1, 8,
+                                  code, True)
+    _row_pass(&rows)
 
 
 cdef api double output_loss_delta_f32(
@@ -312,8 +461,10 @@ cdef api void adam_step_f32(
     Py_ssize_t n_params, Py_ssize_t n_coef, double alpha, double sw_sum,
     double lr_t, double beta_1, double beta_2, double epsilon,
 ) noexcept nogil:
-    _adam_step(params, grad, m, v, n_params, n_coef, alpha, sw_sum, lr_t,
-               beta_1, beta_2, epsilon)
+    cdef _FlatStep step = _FlatStep(
+        <char *> params, <const char *> grad, <char *> m, <char *> v, n_params,
+        n_coef, 4, alpha, sw_sum, lr_t, beta_1, beta_2, epsilon, 0, True)
+    _flat_step(&step)
 
 
 cdef api void adam_step_f64(
@@ -321,8 +472,10 @@ cdef api void adam_step_f64(
     Py_ssize_t n_params, Py_ssize_t n_coef, double alpha, double sw_sum,
     double lr_t, double beta_1, double beta_2, double epsilon,
 ) noexcept nogil:
-    _adam_step(params, grad, m, v, n_params, n_coef, alpha, sw_sum, lr_t,
-               beta_1, beta_2, epsilon)
+    cdef _FlatStep step = _FlatStep(
+        <char *> params, <const char *> grad, <char *> m, <char *> v, n_params,
+        n_coef, 8, alpha, sw_sum, lr_t, beta_1, beta_2, epsilon, 0, True)
+    _flat_step(&step)
 
 
 cdef api void sgd_step_f32(
@@ -330,8 +483,10 @@ cdef api void sgd_step_f32(
     Py_ssize_t n_coef, double alpha, double sw_sum, double lr,
     double momentum, int nesterov,
 ) noexcept nogil:
-    _sgd_step(params, grad, velocity, n_params, n_coef, alpha, sw_sum, lr,
-              momentum, nesterov)
+    cdef _FlatStep step = _FlatStep(
+        <char *> params, <const char *> grad, <char *> velocity, NULL, n_params,
+        n_coef, 4, alpha, sw_sum, lr, momentum, 0.0, 0.0, nesterov, False)
+    _flat_step(&step)
 
 
 cdef api void sgd_step_f64(
@@ -339,8 +494,10 @@ cdef api void sgd_step_f64(
     Py_ssize_t n_coef, double alpha, double sw_sum, double lr,
     double momentum, int nesterov,
 ) noexcept nogil:
-    _sgd_step(params, grad, velocity, n_params, n_coef, alpha, sw_sum, lr,
-              momentum, nesterov)
+    cdef _FlatStep step = _FlatStep(
+        <char *> params, <const char *> grad, <char *> velocity, NULL, n_params,
+        n_coef, 8, alpha, sw_sum, lr, momentum, 0.0, 0.0, nesterov, False)
+    _flat_step(&step)
 
 
 cdef api double l2_sum_f32(const float *params, Py_ssize_t n_coef) noexcept nogil:
@@ -349,6 +506,20 @@ cdef api double l2_sum_f32(const float *params, Py_ssize_t n_coef) noexcept nogi
 
 cdef api double l2_sum_f64(const double *params, Py_ssize_t n_coef) noexcept nogil:
     return _l2_sum(params, n_coef)
+
+
+cdef api void gather_rows(
+    const char *src, Py_ssize_t row_bytes, const Py_ssize_t *rows,
+    Py_ssize_t n_rows, char *dst,
+) noexcept nogil:
+    """dst[r] = src[rows[r]] for r < n_rows, rows of row_bytes bytes (dst OUT).
+
+    One entry point for every dtype: a row is only bytes here. Used for the
+    minibatch's inputs, targets and sample weights."""
+    cdef _Gather g = _Gather(src, row_bytes, rows, n_rows, dst)
+    fastmlp_pool_dispatch(
+        _gather_part, &g,
+        fastmlp_pool_parts(n_rows * row_bytes, PARALLEL_MIN_BYTES), 0)
 
 
 # ---------------------------------------------------------------------------
@@ -527,6 +698,44 @@ def l2_sum(const floating[::1] params, Py_ssize_t n_coef):
         else:
             total = l2_sum_f64(&params[0], n_coef)
     return total
+
+
+def gather(const unsigned char[:, ::1] src, const Py_ssize_t[::1] rows,
+           unsigned char[:, ::1] out):
+    """out[r] = src[rows[r]] on uint8 views of the matrices."""
+    cdef Py_ssize_t r, n = rows.shape[0]
+    if out.shape[0] < n or out.shape[1] != src.shape[1]:
+        raise ValueError(f"out is {out.shape[0]}x{out.shape[1]} for {n} rows "
+                         f"of {src.shape[1]} bytes")
+    for r in range(n):
+        if rows[r] < 0 or rows[r] >= src.shape[0]:
+            raise IndexError(f"row {rows[r]} is outside [0, {src.shape[0]})")
+    if n == 0 or src.shape[1] == 0:
+        return
+    with nogil:
+        gather_rows(<const char *> &src[0, 0], src.shape[1], &rows[0], n,
+                    <char *> &out[0, 0])
+
+
+# ---------------------------------------------------------------------------
+# The pool (_pool.h), seen from Python.
+
+def install_blas_pool(size_t set_backend, size_t current_backend,
+                      size_t get_num_threads):
+    """Make the pool OpenBLAS's threading backend; see fastmlp/_blas.py.
+
+    Arguments are addresses in NumPy's OpenBLAS:
+    openblas_set_threads_callback_function, the variable
+    openblas_threads_callback_ and openblas_get_num_threads. Returns True
+    when the pool is (or already was) the backend, False when another
+    backend is installed or the platform has no pool."""
+    return fastmlp_pool_install(set_backend, current_backend, get_num_threads) == 1
+
+
+def blas_pool_info():
+    """(installed, worker threads started, parts a pass is split into now)."""
+    return (bool(fastmlp_pool_installed()), fastmlp_pool_workers(),
+            fastmlp_pool_parts(1, 0))
 
 
 include "_cblas_setters.pxi"

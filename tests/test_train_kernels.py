@@ -76,11 +76,14 @@ def test_exported_names_and_c_signatures():
     get_name.argtypes = [ctypes.py_object]
     capi = _train.__pyx_capi__
     expected_names = {f"{k}_{s}" for k in SIGNATURES for s in ("f32", "f64")}
-    assert set(capi) == expected_names
+    assert set(capi) == expected_names | {"gather_rows"}
     for kernel, (restype, args) in SIGNATURES.items():
         for suffix, ctype in (("f32", "float"), ("f64", "double")):
             expected = f"{restype} ({', '.join(args)})".replace("T ", ctype + " ")
             assert get_name(capi[f"{kernel}_{suffix}"]).decode() == expected
+    # The gather moves bytes, one entry point for both dtypes.
+    assert get_name(capi["gather_rows"]).decode() == (
+        "void (char const *, Py_ssize_t, Py_ssize_t const *, Py_ssize_t, char *)")
 
 
 def test_loss_codes_cover_the_reference_losses():
@@ -501,3 +504,30 @@ def test_gemm_same_through_numpy_and_scipy_blas():
             _train.set_cblas(*addresses)
     # Inference picked NumPy's BLAS wherever it was found.
     assert _forward.blas_source() == ("numpy" if addresses is not None else "scipy")
+
+
+# --- gather ----------------------------------------------------------------
+
+@pytest.mark.parametrize("dtype", DTYPES)
+@pytest.mark.parametrize("n_cols", [1, 3, 16, 20, 785])
+@pytest.mark.parametrize("n_rows", [0, 1, 7, 8, 9, 203])
+def test_gather_copies_the_listed_rows_in_order(dtype, n_cols, n_rows):
+    # Row widths below, at and across the 64-byte lines the kernel copies,
+    # and row counts around its groups of eight.
+    rs = np.random.RandomState(n_cols * 1000 + n_rows)
+    src = rs.normal(size=(300, n_cols)).astype(dtype)
+    rows = rs.randint(0, 300, size=n_rows).astype(np.intp)
+    out = np.full((n_rows + 2, n_cols), -7, dtype=dtype)
+    (src_ro,) = _read_only(src.copy())
+    _train.gather(src_ro.view(np.uint8), rows, out.view(np.uint8))
+    assert_array_equal(out[:n_rows], src[rows])
+    assert (out[n_rows:] == -7).all()      # nothing past the rows written
+
+
+def test_gather_rejects_rows_outside_the_source():
+    src = np.zeros((4, 8), np.uint8)
+    out = np.zeros((2, 8), np.uint8)
+    with pytest.raises(IndexError, match="row 4 is outside"):
+        _train.gather(src, np.array([0, 4], np.intp), out)
+    with pytest.raises(ValueError, match="out is 2x8 for 3 rows"):
+        _train.gather(src, np.array([0, 1, 2], np.intp), out)

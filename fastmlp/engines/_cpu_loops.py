@@ -1,7 +1,7 @@
 """Numba training loops of the cpu engine: one call runs a whole epoch.
 
 Design: the loops only orchestrate. They gather each shuffled minibatch into
-a preallocated buffer and call the Cython kernels (GEMM through scipy's BLAS,
+a preallocated buffer (a kernel too) and call the Cython kernels (GEMM through scipy's BLAS,
 fused bias + activation, fused output + loss + delta, derivative multiply,
 fused L2 + optimizer step) on raw pointers into preallocated buffers; no
 Python runs per minibatch and nothing is allocated per minibatch. Every
@@ -146,16 +146,11 @@ def run_epoch(
         sw_sum = float(n_rows)
         sw_ptr = 0
         if gathered:
-            # Element loops, not row slices: Numba compiles these to plain
-            # copies, twice as fast as its slice assignment (measured).
-            for r in range(n_rows):
-                row = order[start + r]
-                for j in range(n_features):
-                    xb[r, j] = X[row, j]
-                for j in range(n_outputs):
-                    yb[r, j] = Y[row, j]
-                if weighted:
-                    swb[r] = sw[row]
+            rows = order.ctypes.data + start * order.itemsize
+            K.gather_rows(X.ctypes.data, n_features * size, rows, n_rows, xb.ctypes.data)
+            K.gather_rows(Y.ctypes.data, n_outputs * size, rows, n_rows, yb.ctypes.data)
+            if weighted:
+                K.gather_rows(sw.ctypes.data, size, rows, n_rows, swb.ctypes.data)
             a0 = xb.ctypes.data
             y = yb.ctypes.data
             if weighted:

@@ -23,6 +23,7 @@ from .._kernels import _train
 
 _MODULE = "fastmlp._kernels._train"
 _blas.use_numpy_blas(_train)
+_blas.share_numpy_blas_pool(_train)
 
 _ptr = types.intp      # a data pointer, as an integer
 _size = types.intp     # Py_ssize_t
@@ -47,8 +48,9 @@ def _signatures(real):
 
 
 def _declare(name, suffix, signature):
-    symbol = f"fastmlp_{name}_{suffix}"
-    llvm.add_symbol(symbol, get_cython_function_address(_MODULE, f"{name}_{suffix}"))
+    exported = name if suffix is None else f"{name}_{suffix}"
+    symbol = f"fastmlp_{exported}"
+    llvm.add_symbol(symbol, get_cython_function_address(_MODULE, exported))
     return ExternalFunction(symbol, signature)
 
 
@@ -65,3 +67,5 @@ column_sums_f32, column_sums_f64 = _f32["column_sums"], _f64["column_sums"]
 adam_step_f32, adam_step_f64 = _f32["adam_step"], _f64["adam_step"]
 sgd_step_f32, sgd_step_f64 = _f32["sgd_step"], _f64["sgd_step"]
 l2_sum_f32, l2_sum_f64 = _f32["l2_sum"], _f64["l2_sum"]
+# One entry point for every dtype: rows are copied as bytes.
+gather_rows = _declare("gather_rows", None, types.void(_ptr, _size, _ptr, _size, _ptr))

@@ -1,0 +1,313 @@
+/* One thread pool for NumPy's OpenBLAS and the training kernels.
+ *
+ * Design: a training step alternates GEMMs with element-wise passes (the
+ * minibatch gather, the optimizer step, activations). OpenBLAS runs its
+ * GEMMs on its own pool, whose workers spin for ~0.1 s after each call
+ * without yielding; a second pool for the element-wise passes (Numba's,
+ * OpenMP's) then fights them for the cores, measured here at 20x slower.
+ * So the element-wise passes ran on one core while the GEMMs used all.
+ * OpenBLAS >= 0.3.28 lets a program replace its threading backend
+ * (openblas_set_threads_callback_function). fastmlp installs this pool
+ * there, once per process, so that OpenBLAS's jobs and the kernels' parts
+ * run on the same workers and never compete (measured, 60000x784 float32,
+ * hidden (100,), batch 200: the training GEMMs take the same time on this
+ * pool as on OpenBLAS's, 110 ms per epoch; with the row gather between
+ * them 137 ms on one core, 123 ms split over the pool's two).
+ *
+ * The pool: the caller runs part 0, n_parts - 1 workers run the others and
+ * the caller waits for them. Workers spin (with pause) for a short while
+ * after their part, so that the next GEMM of the step finds them awake,
+ * then sleep on a futex. OpenBLAS's jobs must run at the same time (they
+ * wait on each other's progress), so a job never runs on fewer threads than
+ * it has parts; the kernels' own passes, which are independent, run
+ * serially in the caller when another thread holds the pool.
+ *
+ * The generation word carries the part count of the dispatch it starts
+ * (low 8 bits), so a worker outside the dispatch needs nothing else from
+ * the shared state, which the next dispatch may already be rewriting.
+ *
+ * Only on Linux (futex); elsewhere fastmlp_pool_install fails and every
+ * pass runs serially.
+ */
+#ifndef FASTMLP_POOL_H
+#define FASTMLP_POOL_H
+
+#include <stddef.h>
+
+typedef void (*fastmlp_task)(void *arg, int part, int n_parts);
+
+#if defined(__linux__) && !defined(__STDC_NO_ATOMICS__) && !defined(__STDC_NO_THREADS__)
+#define FASTMLP_HAVE_POOL 1
+#else
+#define FASTMLP_HAVE_POOL 0
+#endif
+
+#if FASTMLP_HAVE_POOL
+
+#include <linux/futex.h>
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <sys/syscall.h>
+#include <time.h>
+#include <unistd.h>
+
+#define FASTMLP_POOL_MAX_PARTS 255          /* fits the generation's low byte */
+#define FASTMLP_POOL_SPIN_NS 1000000L       /* awake 1 ms after a part */
+
+#if defined(__x86_64__) || defined(__i386__)
+#define FASTMLP_PAUSE() __builtin_ia32_pause()
+#elif defined(__aarch64__)
+#define FASTMLP_PAUSE() __asm__ __volatile__("yield")
+#else
+#define FASTMLP_PAUSE() ((void) 0)
+#endif
+
+typedef void (*fastmlp_blas_job)(int thread_num, void *jobdata, int dojob_data);
+typedef void (*fastmlp_blas_threads)(int sync, fastmlp_blas_job dojob, int numjobs,
+                                     size_t jobdata_elsize, void *jobdata,
+                                     int dojob_data);
+
+static struct {
+    _Atomic unsigned generation;     /* counter << 8 | n_parts */
+    _Atomic int pending;             /* parts still running in workers */
+    _Atomic int sleepers;            /* workers in futex_wait */
+    fastmlp_task task;
+    void *arg;
+    int n_workers;
+    unsigned start_generation[FASTMLP_POOL_MAX_PARTS];
+    pthread_mutex_t lock;            /* one dispatch at a time */
+    int (*blas_threads)(void);       /* OpenBLAS's current thread count */
+    _Atomic int installed;
+} fastmlp_pool = {0, 0, 0, NULL, NULL, 0, {0}, PTHREAD_MUTEX_INITIALIZER, NULL, 0};
+
+static long fastmlp_futex(_Atomic unsigned *word, int op, unsigned value) {
+    return syscall(SYS_futex, (unsigned *) word, op, value, NULL, NULL, 0);
+}
+
+static long fastmlp_elapsed_ns(const struct timespec *since) {
+    struct timespec now;
+    clock_gettime(CLOCK_MONOTONIC, &now);
+    return (now.tv_sec - since->tv_sec) * 1000000000L + (now.tv_nsec - since->tv_nsec);
+}
+
+/* Wait until the generation differs from seen; return it. */
+static unsigned fastmlp_pool_wait(unsigned seen) {
+    struct timespec start;
+    unsigned g;
+    long spins = 0;
+    clock_gettime(CLOCK_MONOTONIC, &start);
+    while ((g = atomic_load_explicit(&fastmlp_pool.generation, memory_order_acquire)) == seen) {
+        FASTMLP_PAUSE();
+        if ((++spins & 255) != 0 || fastmlp_elapsed_ns(&start) < FASTMLP_POOL_SPIN_NS) {
+            continue;
+        }
+        /* seq_cst on both sides (here and in fastmlp_pool_run): either the
+         * dispatcher sees this sleeper, or this load sees its generation. */
+        atomic_fetch_add(&fastmlp_pool.sleepers, 1);
+        if (atomic_load(&fastmlp_pool.generation) == seen) {
+            fastmlp_futex(&fastmlp_pool.generation, FUTEX_WAIT_PRIVATE, seen);
+        }
+        atomic_fetch_sub(&fastmlp_pool.sleepers, 1);
+        clock_gettime(CLOCK_MONOTONIC, &start);
+    }
+    return g;
+}
+
+static void *fastmlp_pool_worker(void *arg) {
+    const int id = (int) (size_t) arg;       /* runs part id */
+    unsigned seen = fastmlp_pool.start_generation[id];
+    for (;;) {
+        seen = fastmlp_pool_wait(seen);
+        if (id < (int) (seen & 255u)) {
+            fastmlp_pool.task(fastmlp_pool.arg, id, (int) (seen & 255u));
+            atomic_fetch_sub_explicit(&fastmlp_pool.pending, 1, memory_order_release);
+        }
+    }
+    return NULL;
+}
+
+/* Start workers until there are n (the lock is held); 0 on failure. */
+static int fastmlp_pool_grow(int n) {
+    pthread_attr_t attr;
+    pthread_t thread;
+    int ok = 1;
+    if (n > FASTMLP_POOL_MAX_PARTS - 1) {
+        return 0;
+    }
+    pthread_attr_init(&attr);
+    pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
+    while (fastmlp_pool.n_workers < n) {
+        const int id = fastmlp_pool.n_workers + 1;
+        fastmlp_pool.start_generation[id] = atomic_load(&fastmlp_pool.generation);
+        if (pthread_create(&thread, &attr, fastmlp_pool_worker, (void *) (size_t) id) != 0) {
+            ok = 0;
+            break;
+        }
+        fastmlp_pool.n_workers = id;
+    }
+    pthread_attr_destroy(&attr);
+    return ok;
+}
+
+/* Run task(arg, part, n_parts) for every part, part 0 in the caller; return
+ * when all are done. must_share: the parts wait on each other (OpenBLAS's
+ * jobs), so wait for the pool rather than run them one after another. */
+static void fastmlp_pool_dispatch(fastmlp_task task, void *arg, int n_parts, int must_share) {
+    unsigned next;
+    int part;
+    if (n_parts <= 1) {
+        task(arg, 0, 1);
+        return;
+    }
+    if (must_share) {
+        pthread_mutex_lock(&fastmlp_pool.lock);
+    } else if (pthread_mutex_trylock(&fastmlp_pool.lock) != 0) {
+        for (part = 0; part < n_parts; part++) {
+            task(arg, part, n_parts);
+        }
+        return;
+    }
+    if (!fastmlp_pool_grow(n_parts - 1)) {
+        pthread_mutex_unlock(&fastmlp_pool.lock);
+        if (must_share) {
+            fprintf(stderr, "fastmlp: cannot start %d threads for OpenBLAS\n", n_parts);
+            abort();
+        }
+        for (part = 0; part < n_parts; part++) {
+            task(arg, part, n_parts);
+        }
+        return;
+    }
+    fastmlp_pool.task = task;
+    fastmlp_pool.arg = arg;
+    atomic_store_explicit(&fastmlp_pool.pending, n_parts - 1, memory_order_relaxed);
+    next = ((atomic_load(&fastmlp_pool.generation) >> 8) + 1) << 8 | (unsigned) n_parts;
+    atomic_store(&fastmlp_pool.generation, next);
+    if (atomic_load(&fastmlp_pool.sleepers) > 0) {
+        fastmlp_futex(&fastmlp_pool.generation, FUTEX_WAKE_PRIVATE, 0x7fffffff);
+    }
+    task(arg, 0, n_parts);
+    while (atomic_load_explicit(&fastmlp_pool.pending, memory_order_acquire) > 0) {
+        FASTMLP_PAUSE();
+    }
+    pthread_mutex_unlock(&fastmlp_pool.lock);
+}
+
+/* OpenBLAS's threading backend: job i runs as thread i. */
+typedef struct {
+    fastmlp_blas_job dojob;
+    char *jobdata;
+    size_t elsize;
+    int dojob_data;
+} fastmlp_blas_work;
+
+static void fastmlp_blas_task(void *arg, int part, int n_parts) {
+    fastmlp_blas_work *work = (fastmlp_blas_work *) arg;
+    (void) n_parts;
+    work->dojob(part, work->jobdata + (size_t) part * work->elsize, work->dojob_data);
+}
+
+static void fastmlp_blas_backend(int sync, fastmlp_blas_job dojob, int numjobs,
+                                 size_t jobdata_elsize, void *jobdata, int dojob_data) {
+    /* Always synchronous: OpenBLAS asks for sync = 1 everywhere. */
+    fastmlp_blas_work work = {dojob, (char *) jobdata, jobdata_elsize, dojob_data};
+    (void) sync;
+    if (numjobs > FASTMLP_POOL_MAX_PARTS) {
+        fprintf(stderr, "fastmlp: OpenBLAS asked for %d threads\n", numjobs);
+        abort();
+    }
+    fastmlp_pool_dispatch(fastmlp_blas_task, &work, numjobs, 1);
+}
+
+static void fastmlp_pool_prepare_fork(void) { pthread_mutex_lock(&fastmlp_pool.lock); }
+static void fastmlp_pool_parent_fork(void) { pthread_mutex_unlock(&fastmlp_pool.lock); }
+
+/* A forked child has only the forking thread: forget the workers (they are
+ * started again on demand) and reset the lock the prepare handler took. */
+static void fastmlp_pool_child_fork(void) {
+    pthread_mutex_init(&fastmlp_pool.lock, NULL);
+    fastmlp_pool.n_workers = 0;
+    atomic_store(&fastmlp_pool.sleepers, 0);
+    atomic_store(&fastmlp_pool.pending, 0);
+}
+
+/* Make this pool OpenBLAS's threading backend. Arguments: the addresses of
+ * openblas_set_threads_callback_function, of the variable that holds the
+ * current backend (openblas_threads_callback_), and of
+ * openblas_get_num_threads. Returns 1 if installed (or already), 0 if not:
+ * another backend is already there, or threads could not start. */
+static int fastmlp_pool_install(size_t set_backend, size_t current_backend,
+                                size_t get_num_threads) {
+    void (*set)(fastmlp_blas_threads) = (void (*)(fastmlp_blas_threads)) set_backend;
+    fastmlp_blas_threads *current = (fastmlp_blas_threads *) current_backend;
+    int ok;
+    if (atomic_load(&fastmlp_pool.installed)) {
+        return 1;
+    }
+    if (*current != NULL && *current != fastmlp_blas_backend) {
+        return 0;
+    }
+    fastmlp_pool.blas_threads = (int (*)(void)) get_num_threads;
+    pthread_mutex_lock(&fastmlp_pool.lock);
+    ok = fastmlp_pool_grow(fastmlp_pool.blas_threads() - 1);
+    pthread_mutex_unlock(&fastmlp_pool.lock);
+    if (!ok) {
+        return 0;
+    }
+    pthread_atfork(fastmlp_pool_prepare_fork, fastmlp_pool_parent_fork,
+                   fastmlp_pool_child_fork);
+    set(fastmlp_blas_backend);
+    atomic_store(&fastmlp_pool.installed, 1);
+    return 1;
+}
+
+/* Parts to split `work` units into: OpenBLAS's thread count (what
+ * threadpoolctl sets) once the pool is installed and work >= min_work,
+ * else 1. */
+static int fastmlp_pool_parts(ptrdiff_t work, ptrdiff_t min_work) {
+    int threads;
+    if (work < min_work || !atomic_load_explicit(&fastmlp_pool.installed, memory_order_relaxed)) {
+        return 1;
+    }
+    threads = fastmlp_pool.blas_threads();
+    return threads < 1 ? 1 : (threads > FASTMLP_POOL_MAX_PARTS ? FASTMLP_POOL_MAX_PARTS : threads);
+}
+
+static int fastmlp_pool_workers(void) { return fastmlp_pool.n_workers; }
+static int fastmlp_pool_installed(void) { return atomic_load(&fastmlp_pool.installed); }
+
+#else  /* no pool: every pass runs in the caller */
+
+static void fastmlp_pool_dispatch(fastmlp_task task, void *arg, int n_parts, int must_share) {
+    int part;
+    (void) must_share;
+    for (part = 0; part < n_parts; part++) {
+        task(arg, part, n_parts);
+    }
+}
+static int fastmlp_pool_install(size_t a, size_t b, size_t c) {
+    (void) a; (void) b; (void) c;
+    return 0;
+}
+static int fastmlp_pool_parts(ptrdiff_t work, ptrdiff_t min_work) {
+    (void) work; (void) min_work;
+    return 1;
+}
+static int fastmlp_pool_workers(void) { return 0; }
+static int fastmlp_pool_installed(void) { return 0; }
+
+#endif
+
+/* [lo, hi) of part `part` of n items split into n_parts, cut at multiples
+ * of `align` items (a cache line of the buffers). */
+static void fastmlp_part_range(ptrdiff_t n, int part, int n_parts, ptrdiff_t align,
+                               ptrdiff_t *lo, ptrdiff_t *hi) {
+    ptrdiff_t blocks = (n + align - 1) / align;
+    ptrdiff_t b_lo = blocks * part / n_parts, b_hi = blocks * (part + 1) / n_parts;
+    *lo = b_lo * align < n ? b_lo * align : n;
+    *hi = b_hi * align < n ? b_hi * align : n;
+}
+
+#endif

@@ -1,0 +1,166 @@
+"""The thread pool shared by NumPy's OpenBLAS and the training kernels
+(kernels/_pool.h, fastmlp/_blas.py): installed once a cpu-engine fit has
+loaded the kernels, split passes bit-identical to serial ones, threadpoolctl
+limits obeyed, and no hang under concurrent fits, NumPy GEMMs or fork."""
+
+import multiprocessing
+import os
+import subprocess
+import sys
+import textwrap
+import threading
+
+import numpy as np
+import pytest
+from numpy.testing import assert_array_equal
+from threadpoolctl import threadpool_limits
+
+from fastmlp import MLPClassifier, _blas
+from fastmlp._kernels import _forward, _train
+
+pytest.importorskip("numba")
+import fastmlp.engines._cython_kernels  # noqa: E402,F401  (installs the pool)
+
+HOOK = _blas._numpy_blas_addresses(_blas._POOL_SYMBOLS) is not None
+pytestmark = pytest.mark.skipif(
+    not (HOOK and sys.platform.startswith("linux")),
+    reason="the pool needs Linux and NumPy's scipy-openblas >= 0.3.28 "
+           "(openblas_set_threads_callback_function)",
+)
+ACT = _forward.ACTIVATION_CODES
+
+
+def test_pool_is_openblas_backend_once_the_kernels_load():
+    installed, workers, _ = _train.blas_pool_info()
+    assert installed
+    # Installing again is a no-op that still reports success.
+    assert _blas.share_numpy_blas_pool(_train)
+
+
+def test_parts_follow_threadpoolctl_limits():
+    with threadpool_limits(limits=1, user_api="blas"):
+        assert _train.blas_pool_info()[2] == 1
+    with threadpool_limits(limits=2, user_api="blas"):
+        assert _train.blas_pool_info()[2] == 2
+
+
+def _run_passes(rs_seed, dtype):
+    """Every split pass of the kernels on arrays big enough to be split."""
+    rs = np.random.RandomState(rs_seed)
+    n = 300_001                       # not a multiple of any split
+    params = rs.normal(size=n).astype(dtype)
+    grad = rs.normal(size=n).astype(dtype)
+    m = rs.normal(size=n).astype(dtype)
+    v = rs.uniform(size=n).astype(dtype)
+    _train.adam_step(params, grad, m, v, 123_457, 1e-3, 37.0, 1e-3, 0.9,
+                     0.999, 1e-8)
+    velocity = rs.normal(size=n).astype(dtype)
+    _train.sgd_step(params, grad, velocity, 99_999, 1e-4, 37.0, 0.1, 0.9, True)
+    z = rs.normal(size=(1001, 130)).astype(dtype)
+    b = rs.normal(size=130).astype(dtype)
+    outs = {}
+    for name in ("relu", "tanh", "logistic", "softmax"):
+        outs[name] = z.copy()
+        _train.bias_activation(outs[name], b, ACT[name])
+    delta = rs.normal(size=z.shape).astype(dtype)
+    _train.derivative_multiply(outs["tanh"], delta, ACT["tanh"])
+    src = rs.normal(size=(5000, 301)).astype(dtype)
+    rows = rs.randint(0, 5000, size=777).astype(np.intp)
+    gathered = np.empty((777, 301), dtype)
+    _train.gather(src.view(np.uint8), rows, gathered.view(np.uint8))
+    assert_array_equal(gathered, src[rows])
+    a = rs.normal(size=(400, 300)).astype(dtype)
+    return [params, m, v, velocity, delta, gathered, a @ a.T, *outs.values()]
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_split_passes_write_the_serial_bits(dtype):
+    with threadpool_limits(limits=1, user_api="blas"):
+        serial = _run_passes(0, dtype)
+    with threadpool_limits(limits=2, user_api="blas"):
+        assert _train.blas_pool_info()[2] == 2
+        split = _run_passes(0, dtype)
+        assert _train.blas_pool_info()[1] >= 1       # a worker really ran
+    for one, two in zip(serial, split):
+        assert_array_equal(one, two)
+
+
+def _fit(seed, X, y):
+    model = MLPClassifier((64,), batch_size=100, max_iter=3, random_state=seed,
+                          backend="cpu")
+    return model.fit(X, y).coefs_[0].copy()
+
+
+def test_concurrent_fits_and_numpy_gemms_agree_and_finish():
+    rs = np.random.RandomState(0)
+    X = rs.normal(size=(3000, 300)).astype(np.float32)
+    y = rs.randint(0, 5, size=3000)
+    a = rs.normal(size=(600, 600))
+    expected_fits = [_fit(seed, X, y) for seed in (1, 2)]
+    expected_gemm = a @ a
+    results = {}
+
+    def fit(seed):
+        results[seed] = _fit(seed, X, y)
+
+    def gemms():
+        results["gemm"] = [a @ a for _ in range(20)]
+
+    with threadpool_limits(limits=2, user_api="blas"):
+        threads = [threading.Thread(target=fit, args=(s,)) for s in (1, 2)]
+        threads.append(threading.Thread(target=gemms))
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join(timeout=300)
+    assert not any(t.is_alive() for t in threads), "a thread hung"
+    assert_array_equal(results[1], expected_fits[0])
+    assert_array_equal(results[2], expected_fits[1])
+    for product in results["gemm"]:
+        assert_array_equal(product, expected_gemm)
+
+
+def _child(queue):
+    rs = np.random.RandomState(0)
+    a = rs.normal(size=(500, 500))
+    X = rs.normal(size=(1000, 200)).astype(np.float32)
+    y = rs.randint(0, 3, size=1000)
+    with threadpool_limits(limits=2, user_api="blas"):
+        product = a @ a
+        coef = _fit(0, X, y)
+    queue.put((product.sum(), coef.sum(), _train.blas_pool_info()))
+
+
+def test_a_forked_child_starts_its_own_workers():
+    # Warm the parent's pool first, so the child inherits a started pool.
+    with threadpool_limits(limits=2, user_api="blas"):
+        rs = np.random.RandomState(0)
+        a = rs.normal(size=(500, 500))
+        a @ a
+    context = multiprocessing.get_context("fork")
+    queue = context.Queue()
+    child = context.Process(target=_child, args=(queue,))
+    child.start()
+    child.join(timeout=120)
+    if child.is_alive():
+        child.kill()
+        pytest.fail("the forked child hung")
+    assert child.exitcode == 0
+    product_sum, coef_sum, info = queue.get(timeout=10)
+    assert np.isfinite(product_sum) and np.isfinite(coef_sum)
+    assert info[0] and info[1] >= 1
+
+
+def test_the_environment_can_leave_openblas_threads_alone():
+    code = textwrap.dedent("""
+        import numpy as np
+        from fastmlp import MLPClassifier
+        from fastmlp._kernels import _train
+        X = np.random.RandomState(0).normal(size=(200, 5))
+        MLPClassifier((8,), max_iter=2, backend="cpu").fit(X, X[:, 0] > 0)
+        print(_train.blas_pool_info()[0])
+    """)
+    env = dict(os.environ, FASTMLP_BLAS_POOL="0", PYTHONWARNINGS="ignore")
+    out = subprocess.run([sys.executable, "-c", code], env=env, check=True,
+                         capture_output=True, text=True, timeout=300)
+    assert out.stdout.strip() == "False"
