@@ -283,34 +283,35 @@ cdef struct _FlatStep:
     bint adam
 
 
+cdef inline void _flat_step_slice(
+    _FlatStep *s, Py_ssize_t lo, Py_ssize_t hi, floating dtype,
+) noexcept nogil:
+    """The step on entries [lo, hi); ``dtype`` only picks the variant."""
+    cdef Py_ssize_t n = hi - lo
+    cdef Py_ssize_t n_coef = min(max(s.n_coef - lo, 0), n)
+    cdef floating *params = <floating *> s.params + lo
+    cdef const floating *grad = <const floating *> s.grad + lo
+    cdef floating *state_a = <floating *> s.state_a + lo
+    if s.adam:
+        _adam_step(params, grad, state_a, <floating *> s.state_b + lo, n,
+                   n_coef, s.alpha, s.sw_sum, s.rate, s.beta_1, s.beta_2,
+                   s.epsilon)
+    else:
+        _sgd_step(params, grad, state_a, n, n_coef, s.alpha, s.sw_sum, s.rate,
+                  s.beta_1, s.nesterov)
+
+
 cdef void _flat_step_part(void *arg, int part, int n_parts) noexcept nogil:
     cdef _FlatStep *s = <_FlatStep *> arg
-    cdef Py_ssize_t lo, hi, n, n_coef, at
+    cdef Py_ssize_t lo, hi
     fastmlp_part_range(s.n_params, part, n_parts, LINE_BYTES // s.itemsize,
                        &lo, &hi)
-    n = hi - lo
-    n_coef = min(max(s.n_coef - lo, 0), n)
-    at = lo * s.itemsize
-    if n == 0:
+    if hi == lo:
         return
-    if s.adam and s.itemsize == 4:
-        _adam_step(<float *> (s.params + at), <const float *> (s.grad + at),
-                   <float *> (s.state_a + at), <float *> (s.state_b + at), n,
-                   n_coef, s.alpha, s.sw_sum, s.rate, s.beta_1, s.beta_2,
-                   s.epsilon)
-    elif s.adam:
-        _adam_step(<double *> (s.params + at), <const double *> (s.grad + at),
-                   <double *> (s.state_a + at), <double *> (s.state_b + at), n,
-                   n_coef, s.alpha, s.sw_sum, s.rate, s.beta_1, s.beta_2,
-                   s.epsilon)
-    elif s.itemsize == 4:
-        _sgd_step(<float *> (s.params + at), <const float *> (s.grad + at),
-                  <float *> (s.state_a + at), n, n_coef, s.alpha, s.sw_sum,
-                  s.rate, s.beta_1, s.nesterov)
+    if s.itemsize == 4:
+        _flat_step_slice(s, lo, hi, <float> 0)
     else:
-        _sgd_step(<double *> (s.params + at), <const double *> (s.grad + at),
-                  <double *> (s.state_a + at), n, n_coef, s.alpha, s.sw_sum,
-                  s.rate, s.beta_1, s.nesterov)
+        _flat_step_slice(s, lo, hi, <double> 0)
 
 
 cdef inline void _flat_step(_FlatStep *step) noexcept nogil:
@@ -328,26 +329,28 @@ cdef struct _RowPass:
     bint derivative
 
 
+cdef inline void _row_pass_slice(
+    _RowPass *r, Py_ssize_t lo, Py_ssize_t hi, floating dtype,
+) noexcept nogil:
+    """The pass on rows [lo, hi); ``dtype`` only picks the variant."""
+    cdef floating *z = <floating *> r.z + lo * r.n_cols
+    if r.derivative:
+        _derivative_multiply(<const floating *> r.other + lo, z, hi - lo, r.code)
+    else:
+        _bias_activation(z, <const floating *> r.other, hi - lo, r.n_cols, r.code)
+
+
 cdef void _row_pass_part(void *arg, int part, int n_parts) noexcept nogil:
     cdef _RowPass *r = <_RowPass *> arg
-    cdef Py_ssize_t lo, hi, at
+    cdef Py_ssize_t lo, hi
     fastmlp_part_range(r.n_rows, part, n_parts,
                        LINE_BYTES // r.itemsize if r.derivative else 1, &lo, &hi)
-    at = lo * r.n_cols * r.itemsize
     if hi == lo:
         return
-    if r.derivative and r.itemsize == 4:
-        _derivative_multiply(<const float *> (r.other + at), <float *> (r.z + at),
-                             hi - lo, r.code)
-    elif r.derivative:
-        _derivative_multiply(<const double *> (r.other + at), <double *> (r.z + at),
-                             hi - lo, r.code)
-    elif r.itemsize == 4:
-        _bias_activation(<float *> (r.z + at), <const float *> r.other, hi - lo,
-                         r.n_cols, r.code)
+    if r.itemsize == 4:
+        _row_pass_slice(r, lo, hi, <float> 0)
     else:
-        _bias_activation(<double *> (r.z + at), <const double *> r.other, hi - lo,
-                         r.n_cols, r.code)
+        _row_pass_slice(r, lo, hi, <double> 0)
 
 
 cdef inline void _row_pass(_RowPass *rows) noexcept nogil:
