@@ -10,24 +10,18 @@
 
 #include <stddef.h>
 
-static int fastmlp_all_finite_f32(const float *x, ptrdiff_t n) {
-    float acc = 0.0f;
-    ptrdiff_t i;
-#pragma omp simd reduction(+:acc)
-    for (i = 0; i < n; i++) {
-        acc += x[i] * 0.0f;
-    }
-    return acc == 0.0f;
+#define FASTMLP_ALL_FINITE(NAME, T)                                           \
+static int NAME(const T *x, ptrdiff_t n) {                                   \
+    T acc = 0;                                                               \
+    ptrdiff_t i;                                                             \
+    _Pragma("omp simd reduction(+:acc)")                                     \
+    for (i = 0; i < n; i++) {                                                \
+        acc += x[i] * (T) 0;                                                 \
+    }                                                                        \
+    return acc == 0;                                                         \
 }
 
-static int fastmlp_all_finite_f64(const double *x, ptrdiff_t n) {
-    double acc = 0.0;
-    ptrdiff_t i;
-#pragma omp simd reduction(+:acc)
-    for (i = 0; i < n; i++) {
-        acc += x[i] * 0.0;
-    }
-    return acc == 0.0;
-}
+FASTMLP_ALL_FINITE(fastmlp_all_finite_f32, float)
+FASTMLP_ALL_FINITE(fastmlp_all_finite_f64, double)
 
 #endif
