@@ -384,7 +384,7 @@ cdef api void gemm_f32(
     const float *a, int lda, const float *b, int ldb, double beta,
     float *c, int ldc,
 ) noexcept nogil:
-    """c = alpha * op(a) @ op(b) + beta * c (c OUT), scipy's sgemm."""
+    """c = alpha * op(a) @ op(b) + beta * c (c OUT), through _blas.pxd."""
     _gemm(trans_a != 0, trans_b != 0, m, n, k, <float> alpha, a, lda, b, ldb,
           <float> beta, c, ldc)
 
@@ -394,7 +394,7 @@ cdef api void gemm_f64(
     const double *a, int lda, const double *b, int ldb, double beta,
     double *c, int ldc,
 ) noexcept nogil:
-    """c = alpha * op(a) @ op(b) + beta * c (c OUT), scipy's dgemm."""
+    """c = alpha * op(a) @ op(b) + beta * c (c OUT), through _blas.pxd."""
     _gemm(trans_a != 0, trans_b != 0, m, n, k, alpha, a, lda, b, ldb,
           beta, c, ldc)
 

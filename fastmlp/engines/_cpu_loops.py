@@ -1,10 +1,10 @@
 """Numba training loops of the cpu engine: one call runs a whole epoch.
 
-Design: the loops only orchestrate. They gather each shuffled minibatch into
-a preallocated buffer (a kernel too) and call the Cython kernels (GEMM through scipy's BLAS,
-fused bias + activation, fused output + loss + delta, derivative multiply,
-fused L2 + optimizer step) on raw pointers into preallocated buffers; no
-Python runs per minibatch and nothing is allocated per minibatch. Every
+Design: the loops only orchestrate. They call the Cython kernels (minibatch
+row gather, GEMM through NumPy's BLAS, fused bias + activation, fused output
++ loss + delta, derivative multiply, fused L2 + optimizer step) on raw
+pointers into preallocated buffers; no Python runs per minibatch and nothing
+is allocated per minibatch. Every
 buffer of the network lives in one workspace array, addressed by element
 offsets computed once per fit (see ``CpuTrainer``). Each kernel is chosen by
 dtype at run time (``single``), so each loop compiles once per dtype.
