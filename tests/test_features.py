@@ -99,6 +99,36 @@ def test_labels_of_any_type(labels):
     assert_allclose(ours.predict_log_proba(X), np.log(ours.predict_proba(X)))
 
 
+INDICATOR_TARGETS = {
+    "multiclass-strings": (np.array(["emu", "cat", "dog", "cat"]), None),
+    "multiclass-object": (np.array(["b", 3, "a"], dtype=object)[[0, 2, 0, 2]], None),
+    "multiclass-floats": (np.array([2.0, -1.0, 7.0, 2.0, 7.0]), None),
+    "binary-ints": (np.array([4, 9, 9, 4, 9]), None),
+    "binary-strings": (np.array(["yes", "no", "no"]), None),
+    "partial-subset": (np.array([2, 2, 0]), np.array([0, 1, 2, 3])),
+    "partial-binary-one-label": (np.array([1, 1, 1]), np.array([0, 1])),
+    "partial-one-class": (np.array([5, 5]), np.array([5])),
+    "multilabel": (np.array([[1, 0, 1], [0, 0, 1], [1, 1, 0]]), None),
+}
+
+
+@pytest.mark.parametrize("name", list(INDICATOR_TARGETS))
+def test_target_indicator_is_label_binarizers(name):
+    # The classifier one-hot encodes y itself where it can; it must give
+    # exactly what scikit-learn's LabelBinarizer gives, for the classes seen
+    # in fit or those given to partial_fit.
+    from sklearn.preprocessing import LabelBinarizer
+
+    y, classes = INDICATOR_TARGETS[name]
+    est = MLPClassifier()
+    est._label_binarizer = LabelBinarizer().fit(y if classes is None else classes)
+    expected = est._label_binarizer.transform(y).astype(bool)
+    got = est._indicator(y)
+    assert got.dtype == np.bool_
+    assert_array_equal(got, expected)
+    assert got.shape == expected.shape
+
+
 def test_multilabel_indicator():
     rs = np.random.RandomState(1)
     X = rs.normal(size=(120, 5))
