@@ -40,6 +40,12 @@ def main(argv=None):
              "(default: mnist 2, tabular 5, or 2 with --quick)",
     )
     bench.add_argument(
+        "--rounds", type=int, default=None,
+        help="timed fits per row in the mnist and tabular suites, the best "
+             "one reported (default: mnist 1, tabular 3, or 1 with --quick); "
+             "more rounds steady the figures on a noisy machine",
+    )
+    bench.add_argument(
         "--threads", type=int, default=None,
         help="limit BLAS/OpenMP threads (and PyTorch's) to this many; "
              "default: the libraries' own (all cores)",
@@ -57,13 +63,13 @@ def main(argv=None):
     elif args.command == "bench":
         from ._bench import run_bench
 
-        for option in ("epochs", "threads"):
+        for option in ("epochs", "rounds", "threads"):
             value = getattr(args, option)
             if value is not None and value < 1:
                 parser.error(f"--{option} must be at least 1")
         run_bench(suites=args.suite or SUITES, quick=args.quick,
-                  epochs=args.epochs, torch=not args.no_torch,
-                  threads=args.threads)
+                  epochs=args.epochs, rounds=args.rounds,
+                  torch=not args.no_torch, threads=args.threads)
     return 0
 
 

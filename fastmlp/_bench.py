@@ -56,6 +56,7 @@ from functools import lru_cache
 import numpy as np
 
 SUITES = ("mnist", "tabular", "inference", "startup")
+TRAINING_SUITES = ("mnist", "tabular")  # those that take ``rounds``
 
 # (hidden_layer_sizes, batch_size, dtype) of the MNIST-shaped suite.
 MNIST_CASES = (
@@ -823,8 +824,11 @@ _SUITE_FUNCTIONS = {
 
 
 def run(suites=SUITES, quick=False, epochs=None, torch=True, threads=None,
-        log=None):
+        log=None, rounds=None):
     """Run the named suites; a list of row dicts, in suite order.
+
+    ``rounds``: timed fits per training row, the best reported (None: each
+    suite's default).
 
     ``threads`` limits the BLAS and OpenMP thread pools (threadpoolctl), and
     so PyTorch's threads and those of the start-up suite's children; None
@@ -842,8 +846,11 @@ def run(suites=SUITES, quick=False, epochs=None, torch=True, threads=None,
     with threadpool_limits(limits=threads) if threads else nullcontext():
         for name in suites:
             _log(log, f"suite {name}")
+            options = {} if rounds is None or name not in TRAINING_SUITES \
+                else {"rounds": rounds}
             rows += _SUITE_FUNCTIONS[name](quick=quick, epochs=epochs,
-                                           models=models, threads=threads, log=log)
+                                           models=models, threads=threads, log=log,
+                                           **options)
     return use_best_peaks(rows)
 
 
@@ -870,7 +877,7 @@ def describe_environment(torch=True, threads=None):
 
 
 def run_bench(suites=SUITES, quick=False, epochs=None, torch=True, threads=None,
-              out=sys.stdout, err=sys.stderr):
+              out=sys.stdout, err=sys.stderr, rounds=None):
     """``python -m fastmlp bench``: run, log progress to ``err``, print the table."""
     def log(message):
         print(message, file=err, flush=True)
@@ -882,7 +889,7 @@ def run_bench(suites=SUITES, quick=False, epochs=None, torch=True, threads=None,
     if torch and not torch_available():
         log("note: PyTorch is not installed; its rows are skipped.")
     rows = run(suites, quick=quick, epochs=epochs, torch=torch, threads=threads,
-               log=log)
+               log=log, rounds=rounds)
     print(format_table(rows), file=out, flush=True)
     return rows
 

@@ -121,3 +121,42 @@ def test_cli_rejects_an_unknown_suite(capsys):
     with pytest.raises(SystemExit):
         main(["bench", "--suite", "nope"])
     assert "invalid choice" in capsys.readouterr().err
+
+
+def test_rounds_reach_only_the_training_suites(monkeypatch):
+    seen = {}
+
+    def recorder(name):
+        def suite(**kwargs):
+            seen[name] = kwargs
+            return []
+        return suite
+
+    for name in _bench.SUITES:
+        monkeypatch.setitem(_bench._SUITE_FUNCTIONS, name, recorder(name))
+    _bench.run(_bench.SUITES, torch=False, rounds=4)
+    assert {name for name in seen if seen[name].get("rounds") == 4} == {"mnist", "tabular"}
+    assert all("rounds" not in seen[name] for name in ("inference", "startup"))
+    seen.clear()
+    _bench.run(["tabular"], torch=False)
+    assert "rounds" not in seen["tabular"]  # the suite's own default
+
+
+def test_rounds_take_the_best_fit(tiny, monkeypatch):
+    X, y, X_test, y_test = tiny
+    times = iter([0.5, 0.2, 0.9])
+
+    class Fitted:
+        def score(self, X, y):
+            return 0.5
+
+    monkeypatch.setattr(_bench, "timed_fit", lambda *args: (next(times), Fitted()))
+    result = _bench.time_training("sklearn", X, y, X_test, y_test, (7,), 50,
+                                  epochs=2, rounds=3, memory=False, warm=False)
+    assert result["seconds_per_epoch"] == pytest.approx(0.2 / 2)
+
+
+def test_cli_rejects_zero_rounds(capsys):
+    with pytest.raises(SystemExit):
+        main(["bench", "--rounds", "0"])
+    assert "--rounds must be at least 1" in capsys.readouterr().err
