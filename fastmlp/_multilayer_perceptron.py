@@ -47,6 +47,10 @@ from .engines import BACKENDS, Network, get_engine
 _STOCHASTIC_SOLVERS = ("sgd", "adam")
 _FLOAT_DTYPES = (np.dtype(np.float32), np.dtype(np.float64))
 _FAST_PATH_MAX_ROWS = 16
+_NON_FINITE_WEIGHTS = (
+    "Solver produced non-finite parameter weights. The input data may contain "
+    "large values and need to be preprocessed."
+)
 
 
 class BaseMultilayerPerceptron(BaseEstimator, ABC):
@@ -147,14 +151,21 @@ class BaseMultilayerPerceptron(BaseEstimator, ABC):
 
         if first_pass:
             self._initialize(layer_units)
+            dtype = X.dtype
+        else:
+            # A warm or incremental fit keeps the model's dtype, as
+            # scikit-learn's in-place updates do; a float64 model trains on
+            # float32 data in float64, exactly as scikit-learn's does.
+            dtype = self.coefs_[0].dtype
         engine = get_engine(self.backend)
 
-        # The flat buffer that coefs_ and intercepts_ are views of, in the
-        # training dtype (a warm start on data of another dtype converts).
+        # The flat buffer that coefs_ and intercepts_ are views of.
         layout = ParamLayout(layer_units)
-        params = layout.pack(self.coefs_, self.intercepts_, X.dtype)
+        params = layout.pack(self.coefs_, self.intercepts_, dtype)
         self._set_params_views(layout, params)
         if first_pass:
+            # The weights early stopping restores; None once they are the
+            # live ones (see _fit_stochastic).
             self._best_params = params.copy()
 
         network = Network(
@@ -163,10 +174,10 @@ class BaseMultilayerPerceptron(BaseEstimator, ABC):
             out_activation=self.out_activation_,
             loss=self._loss_name(),
             alpha=float(self.alpha),
-            dtype=X.dtype,
+            dtype=dtype,
         )
         # Targets in the training dtype; y itself is never modified.
-        Y = np.asarray(y, dtype=X.dtype)
+        Y = np.asarray(y, dtype=dtype)
 
         if self.solver in _STOCHASTIC_SOLVERS:
             self._fit_stochastic(
@@ -175,13 +186,8 @@ class BaseMultilayerPerceptron(BaseEstimator, ABC):
         else:
             self._fit_lbfgs(engine, network, params, X, Y, sample_weight)
 
-        if not all(
-            np.isfinite(w).all() for w in (*self.coefs_, *self.intercepts_)
-        ):
-            raise ValueError(
-                "Solver produced non-finite parameter weights. The input data "
-                "may contain large values and need to be preprocessed."
-            )
+        if not np.isfinite(params).all():
+            raise ValueError(_NON_FINITE_WEIGHTS)
         return self
 
     def __getstate__(self):
@@ -354,13 +360,16 @@ class BaseMultilayerPerceptron(BaseEstimator, ABC):
                 loss_sum = trainer.run_epoch(params, optimizer, order, batch_size)
                 self.n_iter_ += 1
                 self.loss_ = np.float64(loss_sum / n_samples)
-                if not np.isfinite(self.loss_):
+                if not (early_stopping or np.isfinite(self.loss_)
+                        or np.isfinite(params).all()):
+                    # A non-finite weight never becomes finite again, so
+                    # scikit-learn would raise this at the end of the fit.
+                    # Under early stopping it trains on, then restores the
+                    # best weights: so does fastmlp.
                     raise ValueError(
-                        f"The training loss became {self.loss_} at iteration "
-                        f"{self.n_iter_}. Solver produced non-finite parameter "
-                        "weights. The input data may contain large values and "
-                        "need to be preprocessed, or learning_rate_init may be "
-                        "too large."
+                        f"{_NON_FINITE_WEIGHTS} The training loss became "
+                        f"{self.loss_} at iteration {self.n_iter_}; "
+                        "learning_rate_init may be too large."
                     )
                 self.t_ += n_samples
                 self.loss_curve_.append(self.loss_)
@@ -399,7 +408,12 @@ class BaseMultilayerPerceptron(BaseEstimator, ABC):
             warnings.warn("Training interrupted by user.")
 
         if early_stopping:
-            params[...] = self._best_params
+            # scikit-learn makes its best weights the live ones (the same
+            # arrays), so a later warm fit that never improves ends on its
+            # own last weights: None stands for that aliasing here.
+            if self._best_params is not None:
+                params[...] = self._best_params
+            self._best_params = None
 
     def _update_no_improvement_count(self, early_stopping, X_val, y_val, sw_val):
         if early_stopping:
@@ -755,10 +769,28 @@ class MLPClassifier(ClassifierMixin, BaseMultilayerPerceptron):
         return self._predict(X)
 
     def _predict(self, X, check_input=True):
-        y_pred = self._forward_pass_fast(X, check_input=check_input)
+        return self._decode(self._forward_pass_fast(X, check_input=check_input))
+
+    def _decode(self, y_pred):
+        """``self._label_binarizer.inverse_transform`` of the output layer.
+
+        Binary and multiclass outputs are one index into ``classes_`` away
+        from their labels, exactly as LabelBinarizer computes them (the first
+        maximum; a probability above 0.5, the midpoint of its labels 0 and
+        1). Its general path costs ~60 us a call, five times a single-row
+        forward pass. Other targets (multilabel, a single class) take it.
+        """
+        binarizer = self._label_binarizer
+        classes = binarizer.classes_
+        if not binarizer.sparse_input_ and binarizer.neg_label == 0 \
+                and binarizer.pos_label == 1:
+            if binarizer.y_type_ == "multiclass":
+                return classes[y_pred.argmax(axis=1)]
+            if binarizer.y_type_ == "binary" and len(classes) == 2:
+                return classes[(y_pred[:, 0] > 0.5).astype(np.intp)]
         if self.n_outputs_ == 1:
             y_pred = y_pred.ravel()
-        return self._label_binarizer.inverse_transform(y_pred)
+        return binarizer.inverse_transform(y_pred)
 
     def _score(self, X, y, sample_weight=None):
         return self._score_with_function(X, y, sample_weight, accuracy_score)

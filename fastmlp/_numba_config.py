@@ -4,8 +4,77 @@
   backend) can train several models at once.
 - cache: compiled loops are written next to the sources (or to
   NUMBA_CACHE_DIR), so only the first fit on a machine pays for compiling.
+  Where no directory is writable (a read-only install run by a user without
+  a home, as in many containers) the loops compile in memory instead, with
+  one warning; an unreadable cache entry (a truncated or garbled file) is
+  dropped and compiled again. A model must train wherever it is deployed.
 - no fastmath: the fast engine must reproduce the reference engine's
   float64 trajectory; reassociating sums would break that.
 """
 
-JIT_OPTIONS = dict(nogil=True, cache=True, fastmath=False)
+import functools
+import warnings
+
+JIT_OPTIONS = dict(nogil=True, fastmath=False)
+
+# The time one call of a training loop aims at. Python handles Ctrl-C only
+# between calls, so this bounds how long an interrupt waits; a call costs
+# ~20 us of dispatch, so 0.05 s of work per call hides it entirely.
+SLICE_SECONDS = 0.05
+
+_warned_no_cache = False
+
+
+@functools.cache
+def _recovering_cache_class():
+    from numba.core.caching import FunctionCache
+
+    class RecoveringCache(FunctionCache):
+        """Numba's on-disk cache, but an entry that fails to load (truncated
+        or garbled ``.nbi``/``.nbc`` files, a pickle of another version) is a
+        cache miss: the index is reset and the function compiles again."""
+
+        def load_overload(self, sig, target_context):
+            try:
+                return super().load_overload(sig, target_context)
+            except Exception:
+                try:
+                    self.flush()  # an empty index, so the next save succeeds
+                except OSError:
+                    pass
+                return None
+
+        def save_overload(self, sig, data):
+            try:
+                super().save_overload(sig, data)
+            except Exception as exc:  # a full disk, a directory gone read-only
+                _warn_no_cache(f"writing {self.cache_path} failed ({exc})")
+
+    return RecoveringCache
+
+
+def _warn_no_cache(reason):
+    global _warned_no_cache
+    if not _warned_no_cache:
+        _warned_no_cache = True
+        warnings.warn(
+            f"fastmlp cannot cache its compiled training loops: {reason}. They "
+            "are compiled in memory in each process (a few seconds on the first "
+            "fit). Set NUMBA_CACHE_DIR to a writable directory to cache them.",
+            RuntimeWarning,
+            stacklevel=3,
+        )
+
+
+def jit(func):
+    """``numba.njit(func)`` with JIT_OPTIONS and a cache that never fails a fit."""
+    from numba import config, njit
+
+    dispatcher = njit(**JIT_OPTIONS)(func)
+    if config.DISABLE_JIT:
+        return dispatcher  # the Python function itself
+    try:
+        dispatcher._cache = _recovering_cache_class()(func)
+    except RuntimeError as exc:  # Numba found no writable cache directory
+        _warn_no_cache(f"no writable cache directory for {func.__module__} ({exc})")
+    return dispatcher

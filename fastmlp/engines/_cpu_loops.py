@@ -1,4 +1,4 @@
-"""Numba training loops of the cpu engine: one call runs a whole epoch.
+"""Numba training loops of the cpu engine: one call runs a slice of an epoch.
 
 Design: the loops only orchestrate. They call the Cython kernels (minibatch
 row gather, GEMM through NumPy's BLAS, fused bias + activation, fused output
@@ -8,20 +8,25 @@ is allocated per minibatch. Every
 buffer of the network lives in one workspace array, addressed by element
 offsets computed once per fit (see ``CpuTrainer``). Each kernel is chosen by
 dtype at run time (``single``), so each loop compiles once per dtype.
+
+A call runs a slice of an epoch's minibatches, not the whole epoch: Python
+can only act on Ctrl-C between calls, so ``CpuTrainer`` sizes the slices to
+a few tens of milliseconds (``_numba_config.SLICE_SECONDS``). The running loss
+sum and Adam's step count go in and out, so the arithmetic is the same as
+in one call.
 """
 
 import numpy as np
-from numba import njit
 
 from .._kernels._forward import ACTIVATION_CODES
-from .._numba_config import JIT_OPTIONS
+from .._numba_config import jit
 from . import _cython_kernels as K
 
 _IDENTITY = ACTIVATION_CODES["identity"]
 ADAM, SGD = 0, 1
 
 
-@njit(**JIT_OPTIONS)
+@jit
 def _gemm(single, trans_a, trans_b, m, n, k, a, lda, b, ldb, c, ldc):
     """c = op(a) @ op(b), row-major, all pointers."""
     if single:
@@ -30,7 +35,7 @@ def _gemm(single, trans_a, trans_b, m, n, k, a, lda, b, ldb, c, ldc):
         K.gemm_f64(trans_a, trans_b, m, n, k, 1.0, a, lda, b, ldb, 0.0, c, ldc)
 
 
-@njit(**JIT_OPTIONS)
+@jit
 def _bias_activation(single, z, b, n_rows, n_cols, code):
     if single:
         K.bias_activation_f32(z, b, n_rows, n_cols, code)
@@ -38,14 +43,14 @@ def _bias_activation(single, z, b, n_rows, n_cols, code):
         K.bias_activation_f64(z, b, n_rows, n_cols, code)
 
 
-@njit(**JIT_OPTIONS)
+@jit
 def _output_loss_delta(single, z, y, sw, n_rows, n_cols, out_code, loss_code, delta):
     if single:
         return K.output_loss_delta_f32(z, y, sw, n_rows, n_cols, out_code, loss_code, delta)
     return K.output_loss_delta_f64(z, y, sw, n_rows, n_cols, out_code, loss_code, delta)
 
 
-@njit(**JIT_OPTIONS)
+@jit
 def _column_sums(single, a, n_rows, n_cols, out):
     if single:
         K.column_sums_f32(a, n_rows, n_cols, out)
@@ -53,7 +58,7 @@ def _column_sums(single, a, n_rows, n_cols, out):
         K.column_sums_f64(a, n_rows, n_cols, out)
 
 
-@njit(**JIT_OPTIONS)
+@jit
 def _derivative_multiply(single, a, delta, n, code):
     if single:
         K.derivative_multiply_f32(a, delta, n, code)
@@ -61,14 +66,14 @@ def _derivative_multiply(single, a, delta, n, code):
         K.derivative_multiply_f64(a, delta, n, code)
 
 
-@njit(**JIT_OPTIONS)
+@jit
 def _l2_sum(single, params, n_coef):
     if single:
         return K.l2_sum_f32(params, n_coef)
     return K.l2_sum_f64(params, n_coef)
 
 
-@njit(**JIT_OPTIONS)
+@jit
 def _loss_gradient(
     a0, y, sw, sw_sum, n_rows, params, grad, work, units, act_off, delta_off,
     coef_off, icpt_off, hidden_code, out_code, loss_code, alpha,
@@ -116,14 +121,15 @@ def _loss_gradient(
     return loss
 
 
-@njit(**JIT_OPTIONS)
+@jit
 def run_epoch(
-    X, Y, sw, order, batch_size, params, grad, work, xb, yb, swb,
-    units, act_off, delta_off, coef_off, icpt_off, hidden_code, out_code,
-    loss_code, alpha, kind, learning_rate, beta_1, beta_2, epsilon, momentum,
-    nesterov, t, state_a, state_b,
+    X, Y, sw, order, batch_size, first_batch, stop_batch, total, params, grad,
+    work, xb, yb, swb, units, act_off, delta_off, coef_off, icpt_off,
+    hidden_code, out_code, loss_code, alpha, kind, learning_rate, beta_1,
+    beta_2, epsilon, momentum, nesterov, t, state_a, state_b,
 ):
-    """Train one epoch in minibatches; returns (sum of batch loss x size, t).
+    """Train minibatches ``first_batch`` to ``stop_batch`` (exclusive) of an
+    epoch; returns (``total`` + their sum of batch loss x size, t).
 
     ``order`` holds the rows to train on (an empty array: all rows of X in
     their order, read in place). ``sw`` is empty when unweighted. For Adam,
@@ -139,8 +145,8 @@ def run_epoch(
     n_outputs = Y.shape[1]
     n_params = params.shape[0]
     n_coef = icpt_off[0]
-    total = 0.0
-    for start in range(0, n_samples, batch_size):
+    for batch in range(first_batch, stop_batch):
+        start = batch * batch_size
         stop = min(start + batch_size, n_samples)
         n_rows = stop - start
         sw_sum = float(n_rows)
@@ -162,6 +168,9 @@ def run_epoch(
             if weighted:
                 sw_sum = float(sw[start:stop].sum())
                 sw_ptr = sw.ctypes.data + start * size
+        if sw_sum == 0:
+            # scikit-learn's loss (numpy.average) refuses such a batch.
+            raise ZeroDivisionError("Weights sum to zero, can't be normalized")
         loss = _loss_gradient(
             a0, y, sw_ptr, sw_sum, n_rows, params, grad, work, units, act_off,
             delta_off, coef_off, icpt_off, hidden_code, out_code, loss_code, alpha,
@@ -190,7 +199,7 @@ def run_epoch(
     return total, t
 
 
-@njit(**JIT_OPTIONS)
+@jit
 def full_loss_gradient(
     X, Y, sw, params, grad, work, units, act_off, delta_off, coef_off, icpt_off,
     hidden_code, out_code, loss_code, alpha,
@@ -199,6 +208,8 @@ def full_loss_gradient(
     weighted = sw.shape[0] > 0
     n_rows = X.shape[0]
     sw_sum = float(sw.sum()) if weighted else float(n_rows)
+    if sw_sum == 0:
+        raise ZeroDivisionError("Weights sum to zero, can't be normalized")
     loss = _loss_gradient(
         X.ctypes.data, Y.ctypes.data, sw.ctypes.data if weighted else 0, sw_sum,
         n_rows, params, grad, work, units, act_off, delta_off, coef_off, icpt_off,

@@ -11,10 +11,16 @@ refuses to cache such functions.)
 Array arguments cross as ``intp`` holding ``arr.ctypes.data``: on every
 platform where ``intp`` is pointer-sized (all that NumPy supports) an integer
 and a pointer travel in the same registers of the C calling convention.
+
+Under ``NUMBA_DISABLE_JIT=1`` the loops run as plain Python, so each kernel
+is a ctypes function of the same prototype instead: training then runs the
+same kernels in the same order, only slower.
 """
 
+import ctypes
+
 import llvmlite.binding as llvm
-from numba import types
+from numba import config, types
 from numba.core.types import ExternalFunction
 from numba.extending import get_cython_function_address
 
@@ -47,10 +53,19 @@ def _signatures(real):
     }
 
 
+_CTYPES = {_ptr: ctypes.c_ssize_t, _int: ctypes.c_int, _dbl: ctypes.c_double,
+           types.void: None}
+
+
 def _declare(name, suffix, signature):
     exported = name if suffix is None else f"{name}_{suffix}"
+    address = get_cython_function_address(_MODULE, exported)
+    if config.DISABLE_JIT:
+        prototype = ctypes.CFUNCTYPE(
+            _CTYPES[signature.return_type], *(_CTYPES[a] for a in signature.args))
+        return prototype(address)
     symbol = f"fastmlp_{exported}"
-    llvm.add_symbol(symbol, get_cython_function_address(_MODULE, exported))
+    llvm.add_symbol(symbol, address)
     return ExternalFunction(symbol, signature)
 
 

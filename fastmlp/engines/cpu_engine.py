@@ -6,10 +6,13 @@ pickled model never wait for a JIT.
 """
 
 import importlib.util
+import math
+import time
 
 import numpy as np
 import scipy.sparse as sp
 
+from .._numba_config import SLICE_SECONDS
 from ._base import Engine, Trainer
 from .numpy_engine import NumpyTrainer
 
@@ -49,6 +52,9 @@ class CpuTrainer(Trainer):
         )
         self._grad = np.empty(layout.size, dtype=dtype)
         self._batch = None     # (batch_size, workspace, offsets, xb, yb, swb)
+        # Minibatches per loop call, grown or shrunk towards SLICE_SECONDS a
+        # call; one at first, so even the first call returns quickly.
+        self._slice = 1
         self._full = None      # (workspace, offsets) for L-BFGS
 
     def _workspace(self, n_rows):
@@ -91,18 +97,34 @@ class CpuTrainer(Trainer):
                 optimizer.velocity)
             beta_1 = beta_2 = epsilon = 0.0
             momentum, nesterov, t = optimizer.momentum, int(optimizer.nesterov), 0
-        total, t = self._loops.run_epoch(
-            self.X, self.Y, self._sw, order, batch_size, params, self._grad, work,
-            xb, yb, swb, self._units, act_off, delta_off, self._coef_off,
-            self._icpt_off, hidden, out, loss, self.network.alpha, kind,
-            float(rate), float(beta_1), float(beta_2), float(epsilon),
-            float(momentum), nesterov, t, state_a, state_b,
-        )
-        if optimizer.kind == "adam":
-            optimizer.t = t
-            if t:
-                optimizer.learning_rate = optimizer.corrected_rate(t)
+        n_samples = len(order) if len(order) else self.X.shape[0]
+        n_batches = math.ceil(n_samples / batch_size)
+        total, done = 0.0, 0
+        while done < n_batches:
+            stop = min(done + self._slice, n_batches)
+            started = time.perf_counter()
+            total, t = self._loops.run_epoch(
+                self.X, self.Y, self._sw, order, batch_size, done, stop, total,
+                params, self._grad, work, xb, yb, swb, self._units, act_off,
+                delta_off, self._coef_off, self._icpt_off, hidden, out, loss,
+                self.network.alpha, kind, float(rate), float(beta_1),
+                float(beta_2), float(epsilon), float(momentum), nesterov, t,
+                state_a, state_b,
+            )
+            self._resize_slice(stop - done, time.perf_counter() - started)
+            done = stop
+            if optimizer.kind == "adam":
+                # Kept current per call: a Ctrl-C between calls ends the fit
+                # with the state of the steps taken.
+                optimizer.t = t
+                if t:
+                    optimizer.learning_rate = optimizer.corrected_rate(t)
         return total
+
+    def _resize_slice(self, n_batches, seconds):
+        """Aim the next call at SLICE_SECONDS, growing at most 8x at once."""
+        wanted = n_batches * SLICE_SECONDS / max(seconds, 1e-6)
+        self._slice = max(1, min(int(wanted), 8 * n_batches))
 
     def loss_grad(self, params, grad):
         if self._full is None:
