@@ -55,8 +55,8 @@ from functools import lru_cache
 
 import numpy as np
 
-SUITES = ("mnist", "tabular", "inference", "startup")
-TRAINING_SUITES = ("mnist", "tabular")  # those that take ``rounds``
+SUITES = ("mnist", "tabular", "inference", "startup", "small")
+TRAINING_SUITES = ("mnist", "tabular", "small")  # those that take ``rounds``
 
 # (hidden_layer_sizes, batch_size, dtype) of the MNIST-shaped suite.
 MNIST_CASES = (
@@ -79,6 +79,11 @@ TABULAR_CLASSES = 3
 PEAK_SIZE = 2048
 STARTUP_EPOCHS = 20
 TORCH = "pytorch"
+
+# The small suite: scikit-learn's bundled data sets, every solver, default
+# settings. Classification but for diabetes.
+SMALL_DATASETS = ("iris", "wine", "breast_cancer", "digits", "diabetes")
+SMALL_SOLVERS = ("adam", "sgd", "lbfgs")
 
 
 # --------------------------------------------------------------------------
@@ -649,7 +654,8 @@ def _median_time(function, calls):
 def bench_inference(quick=False, models=None, n_train=None, n_test=MNIST_TEST,
                     hidden_layer_sizes=(100,), dtype="float32", batch_size=200,
                     peak_size=PEAK_SIZE, log=None, **_):
-    """Suite 3: predict_proba on ``n_test`` rows and on one row (latency).
+    """Suite 3: predict_proba on ``n_test`` rows, predict_proba and predict
+    on one row (latency).
 
     Each model is trained one epoch on the MNIST-shaped data, then times its
     predict_proba: on all held-out rows (best of a few calls, as for
@@ -665,6 +671,7 @@ def bench_inference(quick=False, models=None, n_train=None, n_test=MNIST_TEST,
     roofline = forward_work(n, layer_units) / peak
     batch_case = f"predict_proba {n} rows {np.dtype(dtype).name}"
     row_case = f"predict_proba 1 row {np.dtype(dtype).name}"
+    predict_case = f"predict 1 row {np.dtype(dtype).name}"
     one_row = X_test[:1]
     _log(log, f"inference h{tuple(hidden_layer_sizes)} {np.dtype(dtype).name}")
     rows = []
@@ -689,16 +696,17 @@ def bench_inference(quick=False, models=None, n_train=None, n_test=MNIST_TEST,
             "accuracy": accuracy,
             "heap_mb": heap, "rss_mb": rise.mb,
         })
-        latency = _median_time(lambda: estimator.predict_proba(one_row),
-                               200 if quick else 1000)
-        rows.append({
-            "suite": "inference", "case": row_case, "model": model,
-            "unit": "us/call", "seconds": latency,
-            "floor_ratio": None, "roofline_ratio": None, "accuracy": None,
-            "heap_mb": None, "rss_mb": None,
-        })
-        _log(log, f"  {model}: {_format_time(rows[-2])} on {n} rows, "
-                  f"{_format_time(rows[-1])} on one")
+        for case, method in ((row_case, estimator.predict_proba),
+                             (predict_case, estimator.predict)):
+            latency = _median_time(lambda: method(one_row), 200 if quick else 1000)
+            rows.append({
+                "suite": "inference", "case": case, "model": model,
+                "unit": "us/call", "seconds": latency,
+                "floor_ratio": None, "roofline_ratio": None, "accuracy": None,
+                "heap_mb": None, "rss_mb": None,
+            })
+        _log(log, f"  {model}: {_format_time(rows[-3])} on {n} rows, "
+                  f"{_format_time(rows[-2])} on one, predict {_format_time(rows[-1])}")
     return use_best_peaks(_add_speedups(rows))
 
 
@@ -815,11 +823,81 @@ def bench_startup(quick=False, models=None, repeats=None,
     return _add_speedups(rows)
 
 
+@lru_cache(maxsize=None)
+def small_data(name):
+    """(X_train, y_train, X_test, y_test) of a bundled data set, standardized
+    as a user would before an MLP, a quarter held out."""
+    from sklearn import datasets
+    from sklearn.model_selection import train_test_split
+    from sklearn.preprocessing import StandardScaler
+
+    X, y = getattr(datasets, f"load_{name}")(return_X_y=True)
+    X_train, X_test, y_train, y_test = train_test_split(X, y, random_state=0)
+    scaler = StandardScaler().fit(X_train)
+    return scaler.transform(X_train), y_train, scaler.transform(X_test), y_test
+
+
+def make_default_model(model, regression, solver, random_state=0):
+    """An estimator with default settings but the solver (no PyTorch row)."""
+    if model == "sklearn":
+        from sklearn import neural_network as module
+
+        params = {}
+    else:
+        import fastmlp as module
+
+        params = {"backend": model[len("fastmlp["):-1]}
+    cls = module.MLPRegressor if regression else module.MLPClassifier
+    return cls(solver=solver, random_state=random_state, **params)
+
+
+def bench_small(quick=False, models=None, rounds=None, datasets=SMALL_DATASETS,
+                solvers=SMALL_SOLVERS, log=None, **_):
+    """Suite 5: whole default-settings fits on scikit-learn's bundled data.
+
+    Every fit runs to its own convergence or ``max_iter``, as a user's does,
+    so the figure includes everything a fit costs: validation, set-up, the
+    solver's Python. The models take turns, round after round (best of
+    ``rounds``), so a noisy stretch of the machine hits them alike.
+    """
+    models = [m for m in (available_models() if models is None else models)
+              if m != TORCH]
+    rounds = rounds or (1 if quick else 3)
+    rows = []
+    for name in datasets:
+        X, y, X_test, y_test = small_data(name)
+        regression = name == "diabetes"
+        for solver in solvers:
+            case = f"{name} {solver}"
+            _log(log, f"small {case}")
+            best = dict.fromkeys(models, math.inf)
+            score = {}
+            for model in models:  # untimed: imports, JIT loading
+                fit_quietly(make_default_model(model, regression, solver), X, y)
+            for _ in range(rounds):
+                for model in models:
+                    estimator = make_default_model(model, regression, solver)
+                    start = time.perf_counter()
+                    fit_quietly(estimator, X, y)
+                    best[model] = min(best[model], time.perf_counter() - start)
+                    score[model] = float(estimator.score(X_test, y_test))
+            for model in models:
+                rows.append({
+                    "suite": "small", "case": case, "model": model, "unit": "ms/fit",
+                    "seconds": best[model], "floor_ratio": None,
+                    "roofline_ratio": None, "accuracy": score[model],
+                    "heap_mb": None, "rss_mb": None,
+                })
+            _log(log, "  " + ", ".join(f"{m} {best[m] * 1e3:.1f} ms" for m in models))
+    return _add_speedups(rows)
+
+
 _SUITE_FUNCTIONS = {
     "mnist": bench_mnist,
     "tabular": bench_tabular,
     "inference": bench_inference,
     "startup": bench_startup,
+    "small": bench_small,
 }
 
 
@@ -900,7 +978,8 @@ def run_bench(suites=SUITES, quick=False, epochs=None, torch=True, threads=None,
 
 def _format_time(row):
     unit = row["unit"]
-    scale = {"s/epoch": 1, "s": 1, "ms/call": 1e3, "us/step": 1e6, "us/call": 1e6}[unit]
+    scale = {"s/epoch": 1, "s": 1, "ms/call": 1e3, "ms/fit": 1e3, "us/step": 1e6,
+             "us/call": 1e6}[unit]
     value = row["seconds"] * scale
     digits = 3 if value < 10 else 1
     return f"{value:.{digits}f} {unit}"
@@ -937,6 +1016,7 @@ def format_table(rows):
             lines.append("  ".join("-" * width for width in widths))
     notes = [
         "vs sklearn: scikit-learn's time over the row's (higher is faster).",
+        "accuracy: on held-out data (R^2 for the small suite's diabetes rows).",
         "/floor: time over the same GEMMs timed alone (np.matmul, real shapes);"
         " /roofline: time over GEMM work / the GEMM peak below.",
         "heap MB: tracemalloc peak of a one-epoch fit, or of one predict_proba"

@@ -39,7 +39,7 @@ from sklearn.utils.validation import (
     validate_data,
 )
 
-from . import _inference
+from . import _blas, _inference
 from ._layout import ParamLayout
 from ._optimizers import make_optimizer
 from .engines import BACKENDS, Network, get_engine
@@ -270,14 +270,16 @@ class BaseMultilayerPerceptron(BaseEstimator, ABC):
                     % (next(iterations), intermediate_result.fun)
                 )
 
-        result = scipy.optimize.minimize(
-            fun,
-            params.astype(np.float64),
-            method="L-BFGS-B",
-            jac=True,
-            callback=callback,
-            options={"maxfun": self.max_fun, "maxiter": self.max_iter, "gtol": self.tol},
-        )
+        with _blas.scipy_blas_single_threaded():
+            result = scipy.optimize.minimize(
+                fun,
+                params.astype(np.float64),
+                method="L-BFGS-B",
+                jac=True,
+                callback=callback,
+                options={"maxfun": self.max_fun, "maxiter": self.max_iter,
+                         "gtol": self.tol},
+            )
         self.n_iter_ = min(result.nit, self.max_iter)
         if result.status != 0:
             msg = (

@@ -100,13 +100,42 @@ def test_inference_rows(tiny):
     models = ["sklearn", "fastmlp[numpy]"]
     rows = _bench.bench_inference(quick=True, models=models, n_train=300,
                                   n_test=200, peak_size=PEAK_SIZE)
-    assert [(r["model"], r["unit"]) for r in rows] == [
-        (m, unit) for m in models for unit in ("ms/call", "us/call")]
+    assert [(r["model"], r["case"].split()[0], r["unit"]) for r in rows] == [
+        (m, case, unit) for m in models
+        for case, unit in (("predict_proba", "ms/call"), ("predict_proba", "us/call"),
+                           ("predict", "us/call"))]
     for row in rows:
         assert _finite_positive(row["seconds"])
     batch = [r for r in rows if r["unit"] == "ms/call"]
     assert all(_finite_positive(r["floor_ratio"]) for r in batch)
     assert len(_bench.format_table(rows).splitlines()[2:]) > len(rows)
+
+
+def test_small_suite_rows(monkeypatch):
+    fits = []
+    real_fit = _bench.fit_quietly
+
+    def counting_fit(estimator, X, y):
+        fits.append(type(estimator).__module__.split(".")[0])
+        return real_fit(estimator, X, y)
+
+    monkeypatch.setattr(_bench, "fit_quietly", counting_fit)
+    models = ["sklearn", "fastmlp[numpy]"]
+    rows = _bench.bench_small(models=models + [_bench.TORCH], rounds=2,
+                              datasets=("iris", "diabetes"), solvers=("lbfgs",))
+    assert [(r["case"], r["model"]) for r in rows] == [
+        (case, m) for case in ("iris lbfgs", "diabetes lbfgs") for m in models]
+    # per case: one untimed fit per model, then two rounds of each
+    assert fits == ["sklearn", "fastmlp"] * 3 * 2
+    for row in rows:
+        assert _finite_positive(row["seconds"]) and row["unit"] == "ms/fit"
+        assert row["vs_sklearn"] == pytest.approx(
+            next(r["seconds"] for r in rows
+                 if r["case"] == row["case"] and r["model"] == "sklearn")
+            / row["seconds"])
+    accuracy = {r["case"]: r["accuracy"] for r in rows if r["model"] == "sklearn"}
+    assert accuracy["iris lbfgs"] > 0.8 and np.isfinite(accuracy["diabetes lbfgs"])  # R^2
+    assert "ms/fit" in _bench.format_table(rows)
 
 
 def test_rss_rise_and_heap_peak():
@@ -135,7 +164,8 @@ def test_rounds_reach_only_the_training_suites(monkeypatch):
     for name in _bench.SUITES:
         monkeypatch.setitem(_bench._SUITE_FUNCTIONS, name, recorder(name))
     _bench.run(_bench.SUITES, torch=False, rounds=4)
-    assert {name for name in seen if seen[name].get("rounds") == 4} == {"mnist", "tabular"}
+    assert {name for name in seen if seen[name].get("rounds") == 4} == {
+        "mnist", "tabular", "small"}
     assert all("rounds" not in seen[name] for name in ("inference", "startup"))
     seen.clear()
     _bench.run(["tabular"], torch=False)

@@ -164,3 +164,32 @@ def test_the_environment_can_leave_openblas_threads_alone():
     out = subprocess.run([sys.executable, "-c", code], env=env, check=True,
                          capture_output=True, text=True, timeout=300)
     assert out.stdout.strip() == "False"
+
+
+def test_lbfgs_runs_scipys_blas_on_one_thread(monkeypatch):
+    # scipy.optimize's L-BFGS-B calls SciPy's own OpenBLAS, whose spinning
+    # workers would fight the pool for the cores on every iteration.
+    import scipy.optimize
+    from threadpoolctl import threadpool_info
+
+    from fastmlp import _multilayer_perceptron as mlp
+
+    def scipy_threads():
+        return [lib["num_threads"] for lib in threadpool_info()
+                if lib["user_api"] == "blas" and "scipy" in lib["filepath"]
+                and "numpy" not in lib["filepath"]]
+
+    before = scipy_threads()
+    assert _blas._scipy_blas() is not None or not before
+    seen = []
+    real_minimize = scipy.optimize.minimize
+
+    def spy(*args, **kwargs):
+        seen.append(scipy_threads())
+        return real_minimize(*args, **kwargs)
+
+    monkeypatch.setattr(mlp.scipy.optimize, "minimize", spy)
+    X = np.random.RandomState(0).normal(size=(50, 4))
+    MLPClassifier(solver="lbfgs", max_iter=5, random_state=0).fit(X, X[:, 0] > 0)
+    assert seen == [[1] * len(before)]
+    assert scipy_threads() == before
