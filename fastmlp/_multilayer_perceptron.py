@@ -151,9 +151,11 @@ class BaseMultilayerPerceptron(BaseEstimator, ABC):
 
         if first_pass:
             self._initialize(layer_units)
+        if first_pass or self.solver not in _STOCHASTIC_SOLVERS:
+            # lbfgs trains in the data's dtype (see the README's differences).
             dtype = X.dtype
         else:
-            # A warm or incremental fit keeps the model's dtype, as
+            # A warm or incremental sgd/adam fit keeps the model's dtype, as
             # scikit-learn's in-place updates do; a float64 model trains on
             # float32 data in float64, exactly as scikit-learn's does.
             dtype = self.coefs_[0].dtype

@@ -88,6 +88,31 @@ def _beyond_float32(theirs, mine):
     return bool(np.all(np.abs(theirs[bad]) > np.finfo(np.float32).max))
 
 
+FLOAT32_ARITHMETIC = ("A float32 model trains in float32 arithmetic throughout; "
+                      "scikit-learn computes its deltas and gradients in float64")
+
+
+def _model_float32_at(case, step):
+    """Whether the model trains in float32 during call ``step``: a fresh fit
+    (and every lbfgs fit) takes the call's dtype, a warm or incremental
+    sgd/adam fit keeps the model's."""
+    float32 = False
+    for i, call in enumerate(case.calls[:step + 1]):
+        fresh = i == 0 or (call.method == "fit" and not case.params.get("warm_start"))
+        if fresh or case.params["solver"] == "lbfgs":
+            float32 = call.float32
+    return float32
+
+
+def _float32_overflow(case, sk, ours):
+    """fastmlp's float32 arithmetic overflowed where scikit-learn's float64
+    gradients did not: non-finite weights, or non-finite outputs."""
+    if ours.error is not None:
+        return ours.error == "ValueError" and "non-finite" in ours.message \
+            and _model_float32_at(case, ours.step)
+    return _model_float32_at(case, len(case.calls) - 1)
+
+
 # README, "Where it differs from scikit-learn, on purpose". The entry about
 # verbose lbfgs printing needs nothing here: run_case captures stdout and
 # never compares it.
@@ -106,6 +131,25 @@ INTENDED_DIFFERENCES = (
         applies=lambda case, sk, ours: (
             not case.classifier and _lbfgs_float32(case, sk, ours)
             and _beyond_float32(sk.predict, ours.predict)),
+    ),
+    # Non-finite weights end the fit at once, so an error that scikit-learn,
+    # training on with NaN weights, meets later (a zero-weight minibatch in
+    # a later epoch) never comes.
+    IntendedDifference(
+        readme="Without early stopping, a fit whose weights stop being finite "
+               "raises scikit-learn's ValueError at the epoch where that happens",
+        kind="outcome",
+        applies=lambda case, sk, ours: (
+            sk.error is not None and ours.error == "ValueError"
+            and "non-finite" in ours.message and sk.step >= ours.step),
+    ),
+    IntendedDifference(
+        readme=FLOAT32_ARITHMETIC, kind="outcome",
+        applies=lambda case, sk, ours: sk.error is None and _float32_overflow(case, sk, ours),
+    ),
+    IntendedDifference(
+        readme=FLOAT32_ARITHMETIC, kind="non_finite",
+        applies=lambda case, sk, ours: _float32_overflow(case, sk, ours),
     ),
     IntendedDifference(
         readme='loss="poisson" rejects negative targets with a ValueError; '

@@ -113,7 +113,12 @@ def loss_and_gradient(network, params, X, Y, sample_weight, grad):
     alpha = network.alpha
 
     activations = forward(network, coefs, intercepts, X)
-    loss = LOSSES[network.loss](Y, activations[-1], sample_weight)
+    # The loss in float64 whatever the network's dtype, as scikit-learn's
+    # float64 (or integer) targets make it: a float32 model's loss can
+    # overflow float32 where scikit-learn reports a finite one. The
+    # predictions keep their dtype, so log-loss clips them as it does.
+    loss = LOSSES[network.loss](Y.astype(np.float64, copy=False), activations[-1],
+                                sample_weight)
     l2 = 0
     for W in coefs:
         w = W.ravel()
