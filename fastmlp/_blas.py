@@ -1,4 +1,4 @@
-"""Point the kernels' GEMMs at NumPy's own BLAS.
+"""Point the kernels' BLAS calls at NumPy's own BLAS.
 
 NumPy and SciPy wheels each bundle an OpenBLAS with its own thread pool.
 scikit-learn's work (and the user's) runs on NumPy's; if fastmlp's GEMMs ran
@@ -7,7 +7,8 @@ alternate, which was measured here to double GEMM times. So the kernels call
 NumPy's BLAS through its cblas entry points, found here once per process in
 the library NumPy has already loaded. Where NumPy's BLAS is not the
 ``scipy-openblas`` ILP64 build its wheels ship (a conda MKL build, say), the
-kernels keep SciPy's cython_blas: correct, only not sharing a pool.
+kernels keep SciPy's cython_blas: correct, only not sharing a pool, and not
+NumPy's bits where NumPy's BLAS and SciPy's add in different orders.
 """
 
 import contextlib
@@ -18,8 +19,14 @@ import os
 
 import numpy as np
 
-# Symbol names in scipy-openblas64, the BLAS of NumPy's wheels.
-_SYMBOLS = ("scipy_cblas_sgemm64_", "scipy_cblas_dgemm64_")
+# Symbol names in scipy-openblas64, the BLAS of NumPy's wheels, in the order
+# set_cblas takes them: NumPy's matmul calls GEMM, GEMV or DOT by shape, and
+# the kernels call the same (kernels/_blas.pxd).
+_SYMBOLS = (
+    "scipy_cblas_sgemm64_", "scipy_cblas_dgemm64_",
+    "scipy_cblas_sgemv64_", "scipy_cblas_dgemv64_",
+    "scipy_cblas_sdot64_", "scipy_cblas_ddot64_",
+)
 # Its threading backend hook (OpenBLAS >= 0.3.28): the setter, the variable
 # it sets, and the thread count that threadpoolctl controls.
 _POOL_SYMBOLS = (
@@ -66,14 +73,15 @@ def _numpy_blas_addresses(names):
     return None
 
 
-def numpy_cblas_gemm():
-    """(sgemm address, dgemm address) of NumPy's ILP64 cblas, or None."""
+def numpy_cblas():
+    """Addresses of NumPy's ILP64 cblas ?gemm, ?gemv and ?dot (in the order
+    of ``set_cblas``), or None."""
     return _numpy_blas_addresses(_SYMBOLS)
 
 
 def use_numpy_blas(*modules):
-    """Hand NumPy's GEMM addresses to each kernel module; False if not found."""
-    addresses = numpy_cblas_gemm()
+    """Hand NumPy's BLAS addresses to each kernel module; False if not found."""
+    addresses = numpy_cblas()
     if addresses is None:
         return False
     for module in modules:
@@ -104,7 +112,7 @@ def share_numpy_blas_pool(module):
 def _scipy_blas():
     """threadpoolctl's handle on the BLAS bundled with SciPy, where that is
     not the BLAS the kernels call; None otherwise."""
-    if numpy_cblas_gemm() is None:
+    if numpy_cblas() is None:
         return None  # the kernels' GEMMs run on SciPy's BLAS: leave it be
     import scipy
     from threadpoolctl import ThreadpoolController

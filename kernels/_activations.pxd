@@ -1,4 +1,4 @@
-# cython: language_level=3
+# cython: language_level=3, cdivision=True
 """Activation functions and their derivatives, one per-element formula each.
 
 Design: each function is written once as a small ``inline`` function of one
@@ -11,7 +11,7 @@ all backprop needs.
 The codes are shared with Python through ``ACTIVATION_CODES`` in ``_forward``.
 """
 
-from libc.math cimport exp, expf, log, log1p, log1pf, logf, tanh, tanhf
+from libc.math cimport exp, expf, log, logf, tanh, tanhf
 from cython cimport floating
 
 
@@ -32,15 +32,15 @@ cdef inline floating _exp(floating x) noexcept nogil:
 
 
 cdef inline floating logistic(floating x) noexcept nogil:
-    """1 / (1 + exp(-x)) without overflow for either sign of x."""
+    """1 / (1 + exp(-x)), scipy.special.expit's formula, so the same bits.
+
+    For x below about -709 (float32: -88) exp(-x) overflows to inf and the
+    result is 0, as it should be; no NaN arises for any x but NaN.
+    """
     # A typed 1: Cython writes a bare literal 1 as the C double 1.0, which
     # would carry float32 arithmetic out to double.
     cdef floating one = 1
-    cdef floating e
-    if x >= 0:
-        return one / (one + _exp(-x))
-    e = _exp(x)
-    return e / (one + e)
+    return one / (one + _exp(-x))
 
 
 cdef inline floating relu(floating x) noexcept nogil:
@@ -48,7 +48,10 @@ cdef inline floating relu(floating x) noexcept nogil:
 
 
 cdef inline floating activate(floating x, int code) noexcept nogil:
-    """The element-wise activations (softmax is row-wise: see the kernels)."""
+    """The element-wise activations, one element at a time (softmax is
+    row-wise). The kernels apply tanh and exp to whole runs instead, with
+    NumPy's own loops (``_layers.activation_block``); the C library's tanh
+    and exp here differ from NumPy's in the last bit now and then."""
     if code == ACT_RELU:
         return relu(x)
     if code == ACT_TANH:
@@ -69,28 +72,6 @@ cdef inline floating _log(floating x) noexcept nogil:
         return logf(x)
     else:
         return log(x)
-
-
-cdef inline floating _log1p(floating x) noexcept nogil:
-    if floating is float:
-        return log1pf(x)
-    else:
-        return log1p(x)
-
-
-cdef inline floating log1pexp(floating x) noexcept nogil:
-    """log(1 + exp(x)) (softplus) for any x, without overflow or cancellation.
-
-    Written as max(x, 0) + log1p(exp(-|x|)): the argument of exp is never
-    positive and log1p keeps the small tail exact, so the result has a
-    relative error of a few ulps over the whole line (see M. Maechler,
-    "Accurately Computing log(1 - exp(-|a|))", 2012, for the cut-off variant
-    of the same function). Then log(logistic(x)) = -log1pexp(-x) and
-    log(1 - logistic(x)) = -log1pexp(x) with no 1 - p rounding.
-    """
-    if x > 0:
-        return x + _log1p(_exp(-x))
-    return _log1p(_exp(x))
 
 
 cdef inline floating times_derivative(

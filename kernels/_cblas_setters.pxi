@@ -2,12 +2,14 @@
 # its own copy of the cblas pointers (_cblas.h), and these set and report it.
 
 
-def set_cblas(size_t sgemm_address, size_t dgemm_address):
-    """Route this module's GEMMs to these ILP64 cblas_sgemm/cblas_dgemm
-    addresses (0, 0: back to SciPy's cython_blas). See fastmlp/_blas.py."""
-    fastmlp_set_cblas(sgemm_address, dgemm_address)
+def set_cblas(size_t sgemm, size_t dgemm, size_t sgemv, size_t dgemv,
+              size_t sdot, size_t ddot):
+    """Route this module's BLAS calls to these ILP64 cblas_?gemm, cblas_?gemv
+    and cblas_?dot addresses (all 0: back to SciPy's cython_blas). See
+    fastmlp/_blas.py."""
+    fastmlp_set_cblas(sgemm, dgemm, sgemv, dgemv, sdot, ddot)
 
 
 def blas_source():
-    """'numpy' when GEMMs go to NumPy's BLAS, 'scipy' otherwise."""
+    """'numpy' when BLAS calls go to NumPy's BLAS, 'scipy' otherwise."""
     return "numpy" if fastmlp_have_cblas() else "scipy"

@@ -1,6 +1,6 @@
 # cython: language_level=3, boundscheck=False, wraparound=False
 # cython: cdivision=True, initializedcheck=False, nonecheck=False
-# distutils: extra_compile_args = -fopenmp-simd
+# distutils: extra_compile_args = -ffp-contract=off -fopenmp-simd
 """Forward-pass kernels used by inference (predict, predict_proba).
 
 Design: one layer is ``out = act(A @ W + b)``: a GEMM through BLAS into the
@@ -19,6 +19,7 @@ from _activations cimport (
 from _blas cimport fastmlp_have_cblas, fastmlp_set_cblas, gemm
 # The fused pass is shared with the training kernels (_train): one source.
 from _layers cimport bias_activation as _bias_activation
+from _npy_loops cimport FASTMLP_NPY_EXP, FASTMLP_NPY_TANH, fastmlp_set_npy_loop
 
 ACTIVATION_CODES = {
     "identity": ACT_IDENTITY,
@@ -85,3 +86,4 @@ def dense_layer(
 
 
 include "_cblas_setters.pxi"
+include "_npy_loops.pxi"

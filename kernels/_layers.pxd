@@ -1,36 +1,101 @@
-# cython: language_level=3
+# cython: language_level=3, cdivision=True
 """Row-wise layer operations shared by the inference and training kernels.
 
 Design: the fused ``z = act(z + b)`` pass is written once, here, as an inline
 function over ``floating``, so ``_forward`` (inference) and ``_train`` (the
 kernels the Numba training loops call) compile the same logic and cannot
-drift apart. Softmax is its own row function because the training output
-kernel applies it without a bias (the bias is already in z there).
+drift apart. Each activation gives scikit-learn's bits: relu and logistic
+are fused with the bias in one pass (their formulas are scipy's and NumPy's
+own); tanh, exp and softmax's exp run over the whole block through NumPy's
+own loops (``_npy_loops``), after a pass that adds the bias, as
+scikit-learn adds it before it calls the ufunc. Softmax is its own block
+function because the training output kernel applies it without a bias (the
+bias is already in z there).
+
+A module that cimports this must ``include "_npy_loops.pxi"``.
 """
 
 from cython cimport floating
-from libc.math cimport INFINITY
 
-from _activations cimport ACT_IDENTITY, ACT_RELU, ACT_SOFTMAX, _exp, activate, relu
+from _activations cimport (
+    ACT_EXP, ACT_IDENTITY, ACT_LOGISTIC, ACT_RELU, ACT_SOFTMAX, ACT_TANH,
+    activate, relu,
+)
+from _npy_loops cimport exp_run, tanh_run
 
 
-cdef inline void softmax_row(
-    floating *row,          # IN/OUT: n entries
+cdef extern from "_pairwise.h" nogil:
+    float fastmlp_pairwise_sum_f32(const float *a, Py_ssize_t n,
+                                   Py_ssize_t stride)
+    double fastmlp_pairwise_sum_f64(const double *a, Py_ssize_t n,
+                                    Py_ssize_t stride)
+    # Without the leading 0 +: the pairwise part, for sums built in pieces.
+    double fastmlp_pairwise_sum_f64_block(const double *a, Py_ssize_t n,
+                                          Py_ssize_t stride)
+
+
+cdef inline floating pairwise_sum(
+    const floating *a,      # IN: n entries, stride apart
     Py_ssize_t n,
+    Py_ssize_t stride,
 ) noexcept nogil:
-    """row = softmax(row), the row maximum subtracted first (no overflow)."""
-    cdef Py_ssize_t j
-    cdef floating mx = -INFINITY
-    cdef floating total = 0
-    for j in range(n):
-        if row[j] > mx:
-            mx = row[j]
-    for j in range(n):
-        row[j] = _exp(row[j] - mx)
-        total += row[j]
-    # Divide, as the NumPy reference does, rather than scale by 1 / total.
-    for j in range(n):
-        row[j] /= total
+    """np.sum over the n entries, in NumPy's order (_pairwise.h)."""
+    if floating is float:
+        return fastmlp_pairwise_sum_f32(a, n, stride)
+    else:
+        return fastmlp_pairwise_sum_f64(a, n, stride)
+
+
+cdef inline void softmax_block(
+    floating *z,            # IN/OUT: row-major n_rows x n_cols
+    Py_ssize_t n_rows,
+    Py_ssize_t n_cols,
+) noexcept nogil:
+    """Each row = softmax(row), as scikit-learn's inplace_softmax: subtract
+    the row maximum (no overflow), NumPy's exp, divide by the row's sum
+    (NumPy's pairwise sum; a division, not a scaling by 1 / sum)."""
+    cdef Py_ssize_t i, j
+    cdef floating *row
+    cdef floating mx, total
+    for i in range(n_rows):
+        row = z + i * n_cols
+        mx = row[0]
+        for j in range(1, n_cols):
+            # np.max propagates a NaN.
+            if row[j] > mx or row[j] != row[j]:
+                mx = row[j]
+                if mx != mx:
+                    break
+        for j in range(n_cols):
+            row[j] = row[j] - mx
+    exp_run(z, n_rows * n_cols)
+    for i in range(n_rows):
+        row = z + i * n_cols
+        total = pairwise_sum(row, n_cols, 1)
+        for j in range(n_cols):
+            row[j] /= total
+
+
+cdef inline void activation_block(
+    floating *z,            # IN/OUT: row-major n_rows x n_cols
+    Py_ssize_t n_rows,
+    Py_ssize_t n_cols,
+    int code,               # IN: an ACT_* code
+) noexcept nogil:
+    """z = act(z) in place, as scikit-learn's ACTIVATIONS[...] (z)."""
+    cdef Py_ssize_t i, n = n_rows * n_cols
+    if code == ACT_TANH:
+        tanh_run(z, n)
+    elif code == ACT_EXP:
+        exp_run(z, n)
+    elif code == ACT_SOFTMAX:
+        softmax_block(z, n_rows, n_cols)
+    elif code == ACT_RELU:
+        for i in range(n):
+            z[i] = relu(z[i])
+    elif code != ACT_IDENTITY:
+        for i in range(n):
+            z[i] = activate(z[i], code)
 
 
 cdef inline void bias_activation(
@@ -45,18 +110,16 @@ cdef inline void bias_activation(
     cdef floating *row
     for i in range(n_rows):
         row = z + i * n_cols
-        if code == ACT_SOFTMAX:
-            for j in range(n_cols):
-                row[j] += b[j]
-            softmax_row(row, n_cols)
-        elif code == ACT_IDENTITY:
-            for j in range(n_cols):
-                row[j] += b[j]
-        elif code == ACT_RELU:
+        if code == ACT_RELU:
             # Its own loop so that it compiles to vector max instructions
             # (the generic one below dispatches per element).
             for j in range(n_cols):
                 row[j] = relu(row[j] + b[j])
-        else:
+        elif code == ACT_LOGISTIC:
             for j in range(n_cols):
                 row[j] = activate(row[j] + b[j], code)
+        else:
+            for j in range(n_cols):
+                row[j] += b[j]
+    if code != ACT_RELU and code != ACT_LOGISTIC:
+        activation_block(z, n_rows, n_cols, code)

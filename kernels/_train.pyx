@@ -9,16 +9,24 @@ split below follows where the GEMMs fall, so that each element-wise pass is
 fused as far as the data flow allows:
 
     forward, per layer:   gemm, then bias_activation (z = act(z + b))
-    output layer:         output_loss_delta: activation, data loss and
-                          delta = (p - y) * sw in one pass over the rows
+    output layer:         output_loss_delta: activation, data loss, then
+                          delta = (p - y) * sw
     backward, per layer:  gemm (A^T delta), column_sums (delta), gemm
                           (delta W^T), then derivative_multiply
     update:               adam_step / sgd_step: the L2 term, the division
                           by the sample-weight sum and the optimizer update
                           in one pass over the flat parameter buffer
                           (fastmlp._layout), so the raw gradients are never
-                          scaled in a pass of their own; l2_sum gives the
-                          L2 term of the loss
+                          scaled in a pass of their own; l2_sum gives a
+                          layer's share of the L2 term of the loss, and
+                          weight_sum the sample-weight sum of a batch
+
+In float64 every kernel gives scikit-learn's bits: the same operations in
+the same order, down to which BLAS routine NumPy's matmul picks for a
+shape (_blas.pxd), NumPy's own exp and tanh loops (_npy_loops.h) and
+NumPy's pairwise summation wherever NumPy sums a contiguous run
+(_pairwise.h): a batch's weights, a single column's loss terms or its
+intercept gradient, a softmax row, the columns' mean losses.
 
 Each kernel is written once over the ``floating`` fused type as a
 ``cdef inline ... noexcept nogil`` function; fused functions have no single
@@ -27,7 +35,8 @@ over raw pointers are what ``__pyx_capi__`` exports to
 ``numba.extending.get_cython_function_address``. Floating scalars cross that
 boundary as C double in both variants (one ctypes prototype shape) and are
 cast once to the kernel's type, so float32 arithmetic stays float32; sums
-that a kernel returns (losses, l2_sum) accumulate in double. The ``def``
+that a kernel returns (losses, float32 l2_sum) accumulate in double, which
+is NumPy's own accumulator in float64. The ``def``
 shims over typed memoryviews exist for the tests; they check shapes and call
 the exported wrappers, so the tests exercise the exact C entry points.
 
@@ -39,22 +48,23 @@ Two portable flags keep that true and fast, neither of them fast-math:
 target) fuses a multiply and an add into one rounding, and -fno-math-errno,
 so sqrt, which never needs errno here, vectorizes (measured: Adam over 80k
 float32 parameters 276 us with errno, 70 us without; NumPy's step 123 us).
-The flat-buffer loops (optimizer steps, L2 sum) live in ``_vector.h``,
-compiled once per x86 vector unit: 35 us for that Adam step with AVX-512.
--fopenmp-simd lets the L2 sum's one reduction loop vectorize.
+The flat-buffer loops (optimizer steps, float32 L2 sum) live in
+``_vector.h``, compiled once per x86 vector unit: 35 us for that Adam step
+with AVX-512. -fopenmp-simd lets the L2 sum's one reduction loop vectorize.
 """
 
 from cython cimport floating
 
-from _activations cimport ACT_IDENTITY, ACT_RELU, ACT_SOFTMAX, activate
+from _activations cimport ACT_IDENTITY, ACT_RELU, ACT_SOFTMAX
 from _activations cimport times_derivative
-from _blas cimport fastmlp_have_cblas, fastmlp_set_cblas
+from _blas cimport dot, fastmlp_have_cblas, fastmlp_set_cblas
 from _blas cimport gemm as _gemm
+from _layers cimport activation_block, fastmlp_pairwise_sum_f64_block, pairwise_sum
 from _layers cimport bias_activation as _bias_activation
-from _layers cimport softmax_row
 from _losses cimport (
     LOSS_BINARY_LOG, LOSS_LOG, LOSS_POISSON, LOSS_SQUARED_ERROR, loss_term,
 )
+from _npy_loops cimport FASTMLP_NPY_EXP, FASTMLP_NPY_TANH, fastmlp_set_npy_loop
 
 # Keyed by the loss names of numpy_engine.LOSSES.
 LOSS_CODES = {
@@ -88,6 +98,130 @@ cdef inline void _derivative_multiply(
         delta[i] = times_derivative(delta[i], a[i], code)
 
 
+# The loss sums below work on blocks of at most _PW_BLOCK terms, kept in a
+# local array: the leaves of NumPy's pairwise summation (_pairwise.h).
+cdef enum:
+    _PW_BLOCK = 128
+
+
+cdef inline void _row_terms(
+    const floating *p, const floating *y, const floating *sw, Py_ssize_t lo,
+    Py_ssize_t n, int loss_code, double *out,
+) noexcept nogil:
+    """out[i] = loss term of row lo + i of a single column, times its weight
+    (np.multiply(terms, weights) in the data's type)."""
+    cdef Py_ssize_t i
+    p += lo
+    y += lo
+    # One loop per loss and weighting, so that each compiles straight.
+    if sw == NULL:
+        if loss_code == LOSS_SQUARED_ERROR:
+            for i in range(n):
+                out[i] = loss_term(y[i], p[i], LOSS_SQUARED_ERROR)
+        else:
+            for i in range(n):
+                out[i] = loss_term(y[i], p[i], loss_code)
+    else:
+        sw += lo
+        if loss_code == LOSS_SQUARED_ERROR:
+            for i in range(n):
+                out[i] = loss_term(y[i], p[i], LOSS_SQUARED_ERROR) * sw[i]
+        else:
+            for i in range(n):
+                out[i] = loss_term(y[i], p[i], loss_code) * sw[i]
+
+
+cdef inline void _column_means(
+    const floating *p, const floating *y, const floating *sw,
+    Py_ssize_t n_rows, Py_ssize_t n_cols, Py_ssize_t lo, Py_ssize_t n,
+    int loss_code, double scale, double *out,
+) noexcept nogil:
+    """out[j] = weighted mean loss of column lo + j, its terms (times the
+    weights) added row by row onto 0, as NumPy reduces several columns."""
+    cdef Py_ssize_t i, j
+    cdef const floating *pr
+    cdef const floating *yr
+    cdef floating w
+    for j in range(n):
+        out[j] = 0
+    for i in range(n_rows):
+        pr = p + i * n_cols + lo
+        yr = y + i * n_cols + lo
+        if sw == NULL:
+            if loss_code == LOSS_SQUARED_ERROR:
+                for j in range(n):
+                    out[j] += loss_term(yr[j], pr[j], LOSS_SQUARED_ERROR)
+            else:
+                for j in range(n):
+                    out[j] += loss_term(yr[j], pr[j], loss_code)
+        else:
+            w = sw[i]
+            for j in range(n):
+                out[j] += loss_term(yr[j], pr[j], loss_code) * w
+    for j in range(n):
+        out[j] /= scale
+
+
+cdef double _pairwise_loss(
+    const floating *p, const floating *y, const floating *sw,
+    Py_ssize_t n_rows, Py_ssize_t n_cols, int loss_code, double scale,
+    Py_ssize_t lo, Py_ssize_t n,
+) noexcept nogil:
+    """NumPy's pairwise sum (_pairwise.h) of leaves lo .. lo + n - 1: the
+    weighted terms of the rows of a single column (n_cols = 1), else the
+    columns' weighted means."""
+    cdef double leaves[_PW_BLOCK]
+    cdef Py_ssize_t half
+    if n > _PW_BLOCK:
+        half = n // 2
+        half -= half % 8
+        return (_pairwise_loss(p, y, sw, n_rows, n_cols, loss_code, scale,
+                               lo, half)
+                + _pairwise_loss(p, y, sw, n_rows, n_cols, loss_code, scale,
+                                 lo + half, n - half))
+    if n_cols == 1:
+        _row_terms(p, y, sw, lo, n, loss_code, leaves)
+    else:
+        _column_means(p, y, sw, n_rows, n_cols, lo, n, loss_code, scale,
+                      leaves)
+    return fastmlp_pairwise_sum_f64_block(leaves, n, 1)
+
+
+cdef inline double _data_loss(
+    const floating *p,      # IN: n_rows x n_cols output activations
+    const floating *y,      # IN: n_rows x n_cols targets
+    const floating *sw,     # IN: n_rows sample weights, or NULL
+    Py_ssize_t n_rows,
+    Py_ssize_t n_cols,
+    int loss_code,
+) noexcept nogil:
+    """scikit-learn's LOSS_FUNCTIONS[...](y, p, sw), summed in its order.
+
+    np.average(terms, weights=sw, axis=0): per column, the sum over rows of
+    term * w, divided by the (pairwise) sum of the weights, or the mean of
+    the terms; then .sum() or, for squared_error, 0.5 * .mean() over the
+    columns. NumPy sums a single column pairwise but several columns row by
+    row; the sum over the columns is pairwise. Terms are in the data's type
+    as in NumPy; the sums run in double (the same, for float64).
+    """
+    cdef double scale, total
+    if sw != NULL:
+        scale = pairwise_sum(sw, n_rows, 1)
+    else:
+        scale = <double> n_rows
+    if n_cols == 1:
+        total = 0.0 + (0.0 + _pairwise_loss(p, y, sw, n_rows, 1, loss_code,
+                                            scale, 0, n_rows)) / scale
+    else:
+        total = 0.0 + _pairwise_loss(p, y, sw, n_rows, n_cols, loss_code,
+                                     scale, 0, n_cols)
+    if loss_code == LOSS_SQUARED_ERROR:
+        return 0.5 * (total / n_cols)
+    if loss_code == LOSS_LOG or loss_code == LOSS_BINARY_LOG:
+        return -total
+    return total
+
+
 cdef inline double _output_loss_delta(
     floating *z,            # IN/OUT: n_rows x n_cols; pre-activation in,
                             #   output activation p out
@@ -99,34 +233,26 @@ cdef inline double _output_loss_delta(
     int loss_code,
     floating *delta,        # OUT: n_rows x n_cols, (p - y) * sw; may be z
 ) noexcept nogil:
-    cdef Py_ssize_t i, j
-    cdef floating *zr
+    cdef Py_ssize_t i, j, n = n_rows * n_cols
     cdef floating *dr
+    cdef const floating *pr
     cdef const floating *yr
-    cdef floating w = 1
-    cdef floating p, zz
-    cdef double row_loss, total = 0, sw_sum = 0, loss
-    for i in range(n_rows):
-        zr = z + i * n_cols
-        yr = y + i * n_cols
-        dr = delta + i * n_cols
-        if sw != NULL:
+    cdef floating w
+    cdef double loss
+    activation_block(z, n_rows, n_cols, out_code)
+    # The loss before delta: delta may overwrite p.
+    loss = _data_loss(z, y, sw, n_rows, n_cols, loss_code)
+    if sw == NULL:
+        for i in range(n):
+            delta[i] = z[i] - y[i]
+    else:
+        for i in range(n_rows):
+            pr = z + i * n_cols
+            yr = y + i * n_cols
+            dr = delta + i * n_cols
             w = sw[i]
-        if out_code == ACT_SOFTMAX:
-            softmax_row(zr, n_cols)
-        row_loss = 0
-        for j in range(n_cols):
-            # Read z and y before writing: delta may alias z.
-            zz = zr[j]
-            p = zz if out_code == ACT_SOFTMAX else activate(zz, out_code)
-            row_loss += loss_term(yr[j], p, zz, out_code, loss_code)
-            zr[j] = p
-            dr[j] = (p - yr[j]) * w
-        total += <double> w * row_loss
-        sw_sum += w
-    loss = total / sw_sum
-    if loss_code == LOSS_SQUARED_ERROR:
-        loss = 0.5 * (loss / n_cols)
+            for j in range(n_cols):
+                dr[j] = (pr[j] - yr[j]) * w
     return loss
 
 
@@ -136,17 +262,19 @@ cdef inline void _column_sums(
     Py_ssize_t n_cols,
     floating *out,          # OUT: n_cols
 ) noexcept nogil:
+    """np.sum(a, axis=0), in NumPy's order of additions."""
     cdef Py_ssize_t i, j
     cdef const floating *row
-    if n_rows == 0:
-        for j in range(n_cols):
-            out[j] = 0
+    cdef floating zero = 0
+    if n_cols == 1:
+        # A single column is one contiguous run: NumPy sums it pairwise.
+        out[0] = pairwise_sum(a, n_rows, 1)
         return
-    # Row by row, as NumPy reduces axis 0 of a C-ordered array: same order
-    # of additions, and a vectorizable inner loop.
+    # Several columns NumPy adds row by row onto 0: the same order of
+    # additions, and a vectorizable inner loop.
     for j in range(n_cols):
-        out[j] = a[j]
-    for i in range(1, n_rows):
+        out[j] = zero
+    for i in range(n_rows):
         row = a + i * n_cols
         for j in range(n_cols):
             out[j] += row[j]
@@ -170,7 +298,6 @@ cdef extern from "_vector.h" nogil:
         Py_ssize_t n_params, Py_ssize_t n_coef, double alpha, double sw_sum,
         double lr, double momentum, int nesterov)
     double fastmlp_sum_squares_f32(const float *x, Py_ssize_t n)
-    double fastmlp_sum_squares_f64(const double *x, Py_ssize_t n)
     void fastmlp_gather_rows(const char *src, Py_ssize_t row_bytes,
                              const Py_ssize_t *rows, Py_ssize_t n_rows,
                              char *dst)
@@ -244,17 +371,24 @@ cdef inline void _sgd_step(
 
 
 cdef inline double _l2_sum(
-    const floating *params,  # IN: the first n_coef entries are coefficients
-    Py_ssize_t n_coef,
+    const floating *params,  # IN: n entries, one layer's coefficients
+    Py_ssize_t n,
 ) noexcept nogil:
-    # Squares of float32 values are exact in double, so the float32 variant
-    # loses nothing before the (double) sum. The sum is vectorized
-    # (_vector.h): measured 66 us with one running sum, 21 us with four
-    # partial sums, 8 us vectorized for 80k float32 entries.
+    """The sum of squares of one layer's coefficients.
+
+    float64: np.dot(w, w), as scikit-learn forms its L2 term layer by layer
+    (BLAS's DOT, _blas.pxd). float32: accumulated in double, where the
+    squares are exact, in a vectorized pass (_vector.h).
+    """
     if floating is float:
-        return fastmlp_sum_squares_f32(params, n_coef)
+        return fastmlp_sum_squares_f32(params, n)
     else:
-        return fastmlp_sum_squares_f64(params, n_coef)
+        return dot(n, params, 1, params, 1)
+
+
+cdef inline double _sum(const floating *x, Py_ssize_t n) noexcept nogil:
+    """x[0..n).sum() in NumPy's order and in x's type (_pairwise.h)."""
+    return pairwise_sum(x, n, 1)
 
 
 # ---------------------------------------------------------------------------
@@ -503,12 +637,22 @@ cdef api void sgd_step_f64(
     _flat_step(&step)
 
 
-cdef api double l2_sum_f32(const float *params, Py_ssize_t n_coef) noexcept nogil:
-    return _l2_sum(params, n_coef)
+cdef api double l2_sum_f32(const float *params, Py_ssize_t n) noexcept nogil:
+    return _l2_sum(params, n)
 
 
-cdef api double l2_sum_f64(const double *params, Py_ssize_t n_coef) noexcept nogil:
-    return _l2_sum(params, n_coef)
+cdef api double l2_sum_f64(const double *params, Py_ssize_t n) noexcept nogil:
+    return _l2_sum(params, n)
+
+
+cdef api double weight_sum_f32(const float *sw, Py_ssize_t n) noexcept nogil:
+    """sw[0..n).sum() as NumPy sums it, in float32."""
+    return _sum(sw, n)
+
+
+cdef api double weight_sum_f64(const double *sw, Py_ssize_t n) noexcept nogil:
+    """sw[0..n).sum() as NumPy sums it."""
+    return _sum(sw, n)
 
 
 cdef api void gather_rows(
@@ -690,7 +834,8 @@ def sgd_step(floating[::1] params, const floating[::1] grad,
 
 
 def l2_sum(const floating[::1] params, Py_ssize_t n_coef):
-    """Sum of squares of ``params[:n_coef]`` (IN), accumulated in double."""
+    """Sum of squares of ``params[:n_coef]`` (IN): np.dot in float64, a
+    double sum in float32."""
     _check_flat(params.shape[0], n_coef, [])
     if n_coef == 0:
         return 0.0
@@ -700,6 +845,19 @@ def l2_sum(const floating[::1] params, Py_ssize_t n_coef):
             total = l2_sum_f32(&params[0], n_coef)
         else:
             total = l2_sum_f64(&params[0], n_coef)
+    return total
+
+
+def weight_sum(const floating[::1] sw):
+    """``sw.sum()`` (sw IN), in NumPy's order of additions and sw's type."""
+    if sw.shape[0] == 0:
+        return 0.0
+    cdef double total
+    with nogil:
+        if floating is float:
+            total = weight_sum_f32(&sw[0], sw.shape[0])
+        else:
+            total = weight_sum_f64(&sw[0], sw.shape[0])
     return total
 
 
@@ -742,3 +900,4 @@ def blas_pool_info():
 
 
 include "_cblas_setters.pxi"
+include "_npy_loops.pxi"

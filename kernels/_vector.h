@@ -33,7 +33,8 @@
 #define FASTMLP_MULTIVERSION
 #endif
 
-/* Sum of squares in double; a float32 entry's square is exact in double. */
+/* Sum of squares in double; a float32 entry's square is exact in double.
+ * (float64 takes NumPy's np.dot instead: see _l2_sum in _train.pyx.) */
 #define FASTMLP_SUM_SQUARES(NAME, T)                                          \
 FASTMLP_MULTIVERSION                                                          \
 static double NAME(const T *x, ptrdiff_t n) {                                \
@@ -47,7 +48,6 @@ static double NAME(const T *x, ptrdiff_t n) {                                \
 }
 
 FASTMLP_SUM_SQUARES(fastmlp_sum_squares_f32, float)
-FASTMLP_SUM_SQUARES(fastmlp_sum_squares_f64, double)
 
 /* Adam and SGD over the flat buffer. The incoming gradient is raw: for the
  * first n_coef entries (coefficients) g = (grad + alpha * param) / sw_sum,

@@ -9,6 +9,9 @@ from numpy.testing import assert_allclose, assert_array_equal
 
 from fastmlp._kernels import _forward, _train
 from fastmlp._optimizers import SGD, Adam
+from sklearn.neural_network._base import ACTIVATIONS as SK_ACTIVATIONS
+from sklearn.neural_network._base import LOSS_FUNCTIONS as SK_LOSSES
+
 from fastmlp.engines.numpy_engine import ACTIVATIONS, DERIVATIVES, LOSSES
 
 DTYPES = [np.float32, np.float64]
@@ -53,6 +56,7 @@ SIGNATURES = {
     "sgd_step": ("void", [P_OUT, P_IN, P_OUT, "Py_ssize_t", "Py_ssize_t",
                           "double", "double", "double", "double", "int"]),
     "l2_sum": ("double", [P_IN, "Py_ssize_t"]),
+    "weight_sum": ("double", [P_IN, "Py_ssize_t"]),
 }
 _CTYPES = {"void": None, "int": ctypes.c_int, "double": ctypes.c_double,
            "Py_ssize_t": ctypes.c_ssize_t, P_IN: ctypes.c_void_p,
@@ -112,6 +116,38 @@ def test_gemm_matches_numpy(dtype, trans_a, trans_b):
 
 
 @pytest.mark.parametrize("dtype", DTYPES)
+def test_gemm_gives_numpys_matmul_bits(dtype):
+    # With alpha = 1 and beta = 0 the kernel computes op(a) @ op(b) as NumPy
+    # does: DOT, GEMV or NumPy's own loop where a dimension is 1, GEMM
+    # otherwise, on the arrays and transposed views scikit-learn multiplies
+    # (A @ W, A.T @ delta, delta @ W.T).
+    from fastmlp import _blas
+
+    if _blas.numpy_cblas() is None:
+        pytest.skip("NumPy's BLAS is not a scipy-openblas build")
+    _blas.use_numpy_blas(_train, _forward)
+    rs = np.random.RandomState(13)
+    sizes = [1, 2, 3, 9, 130]
+    for m in sizes:
+        for n in sizes:
+            for k in sizes + [0]:
+                for trans_a in (False, True):
+                    for trans_b in (False, True):
+                        a = rs.normal(size=(k, m) if trans_a else (m, k)).astype(dtype)
+                        b = rs.normal(size=(n, k) if trans_b else (k, n)).astype(dtype)
+                        c = np.full((m, n), np.nan, dtype=dtype)
+                        _train.gemm(trans_a, trans_b, 1.0, a, b, 0.0, c)
+                        expected = (a.T if trans_a else a) @ (b.T if trans_b else b)
+                        assert_array_equal(c, expected, err_msg=f"{m} {n} {k} {trans_a} {trans_b}")
+    # Inference multiplies through the same function.
+    a = rs.normal(size=(1, 30)).astype(dtype)
+    w = rs.normal(size=(30, 1)).astype(dtype)
+    out = np.empty((1, 1), dtype)
+    _forward.dense_layer(a, w, np.zeros(1, dtype), out, ACT["identity"])
+    assert_array_equal(out, a @ w)
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
 def test_gemm_beta_zero_ignores_c_and_k_zero_scales_it(dtype):
     rs = np.random.RandomState(1)
     a = rs.normal(size=(4, 3)).astype(dtype)
@@ -128,18 +164,29 @@ def test_gemm_beta_zero_ignores_c_and_k_zero_scales_it(dtype):
 
 # --- bias_activation --------------------------------------------------------
 
+def test_numpys_own_exp_and_tanh_loops_are_found():
+    expected = {(f, d): True for f in ("exp", "tanh") for d in ("float32", "float64")}
+    assert _train.npy_loops() == expected
+    assert _forward.npy_loops() == expected
+
+
 @pytest.mark.parametrize("dtype", DTYPES)
+@pytest.mark.parametrize("n_cols", [1, 6, 9, 130])
 @pytest.mark.parametrize("name", list(ACT))
-def test_bias_activation_matches_reference(dtype, name):
+def test_bias_activation_gives_sklearns_bits(dtype, name, n_cols):
+    # scikit-learn's activations: NumPy's own tanh and exp, scipy's expit,
+    # softmax with NumPy's pairwise row sums.
     rs = np.random.RandomState(2)
-    z = rs.normal(0, 2, size=(23, 6)).astype(dtype)
-    b = rs.normal(size=6).astype(dtype)
+    z = (rs.normal(0, 2, size=(23, n_cols))
+         * 10.0 ** rs.randint(-2, 3, size=(23, n_cols))).astype(dtype)
+    b = rs.normal(size=n_cols).astype(dtype)
     expected = z + b
-    ACTIVATIONS[name](expected)
+    with np.errstate(over="ignore"):          # exp of the large entries
+        SK_ACTIVATIONS[name](expected)
     inference = z.copy()
     _forward.bias_activation(inference, b, ACT[name])
     _train.bias_activation(z, b, ACT[name])
-    assert_allclose(z, expected, rtol=_rtol(dtype), atol=1e-300)
+    assert_array_equal(z, expected)
     # One shared implementation: inference computes the same bits.
     assert_array_equal(z, inference)
 
@@ -192,7 +239,7 @@ def _output_case(out, loss, dtype, weighted, rs, n_rows=37, n_cols=4):
 
 def _reference_output(out, loss, z, y, sw):
     p = z.copy()
-    ACTIVATIONS[out](p)
+    SK_ACTIVATIONS[out](p)
     delta = p - y
     if sw is not None:
         delta *= sw[:, None]
@@ -203,17 +250,25 @@ def _reference_output(out, loss, z, y, sw):
 @pytest.mark.parametrize("dtype", DTYPES)
 @pytest.mark.parametrize("loss", list(LOSS))
 @pytest.mark.parametrize("out", OUTPUTS)
-def test_output_loss_delta_matches_reference(out, loss, dtype, weighted):
+@pytest.mark.parametrize(("n_rows", "n_cols"), [(37, 4), (1, 1), (300, 1), (150, 11)])
+def test_output_loss_delta_gives_sklearns_bits(out, loss, dtype, weighted, n_rows, n_cols):
     rs = np.random.RandomState(4)
-    z, y, sw = _output_case(out, loss, dtype, weighted, rs)
+    z, y, sw = _output_case(out, loss, dtype, weighted, rs, n_rows, n_cols)
     p_ref, delta_ref, loss_ref = _reference_output(out, loss, z, y, sw)
     delta = np.full_like(z, np.nan)
     got = _train.output_loss_delta(z, y, sw, ACT[out], LOSS[loss], delta)
     assert isinstance(got, float)
-    assert_allclose(z, p_ref, rtol=_rtol(dtype), atol=1e-300)
-    assert_allclose(delta, delta_ref, rtol=_rtol(dtype),
-                    atol=10 * np.finfo(dtype).eps)
-    assert_allclose(got, loss_ref, rtol=_rtol(dtype))
+    assert_array_equal(z, p_ref)
+    assert_array_equal(delta, delta_ref)
+    if dtype == np.float64:
+        # scikit-learn's loss, summed in its order. (Its log_loss appends a
+        # column 1 - p to a single column; scikit-learn never trains that
+        # pairing, where binary_log_loss takes over.)
+        losses = LOSSES if (loss, n_cols) == ("log_loss", 1) else SK_LOSSES
+        assert got == losses[loss](y, p_ref, sw)
+    else:
+        # Summed in double: closer than float32's own sums.
+        assert_allclose(got, loss_ref, rtol=_rtol(dtype))
 
 
 @pytest.mark.parametrize("dtype", DTYPES)
@@ -256,42 +311,58 @@ def test_output_delta_is_the_gradient_of_the_loss(out, loss, weighted):
     assert_allclose(delta / scale, numeric, rtol=1e-6, atol=1e-9)
 
 
-def test_binary_log_loss_keeps_precision_and_the_clip():
-    # For y = 0 the term is log(1 + exp(z)); from p = expit(z) the reference
-    # loses digits to 1 - p as z grows, the kernel computes it from z. Past
-    # -log(eps) both are capped by the clip of p to [eps, 1 - eps].
-    z = np.array([[5.0], [25.0], [-30.0], [800.0], [-800.0]])
-    y = np.array([[0.0], [0.0], [1.0], [0.0], [1.0]])
-    cap = -np.log(np.finfo(float).eps)
-    exact = np.minimum(np.logaddexp(0, [5.0, 25.0, 30.0, 800.0, 800.0]), cap)
+def test_log_losses_are_taken_from_the_clipped_probabilities():
+    # scikit-learn takes log p and log(1 - p) from p = expit(z) clipped to
+    # [eps, 1 - eps], not from z: for saturated outputs that loses digits
+    # (1 - p) and caps the terms, and the kernel must lose and cap the same.
+    z = np.array([[5.0], [25.0], [-30.0], [800.0], [-800.0], [36.0]])
+    y = np.array([[0.0], [0.0], [1.0], [0.0], [1.0], [0.0]])
     got = _train.output_loss_delta(z.copy(), y, None, ACT["logistic"],
                                    LOSS["binary_log_loss"], np.empty_like(z))
-    assert_allclose(got, exact.mean(), rtol=1e-14)
     p = z.copy()
     ACTIVATIONS["logistic"](p)
-    assert_allclose(LOSSES["binary_log_loss"](y, p, None), got, rtol=1e-6)
+    assert got == SK_LOSSES["binary_log_loss"](y, p)
+    # Not the softplus of z that the clip-free formula would give.
+    assert abs(got - np.logaddexp(0, [5, 25, 30, 800, 800, 36]).mean()) > 1e-4
 
 
-def test_poisson_loss_stays_finite_when_exp_underflows():
+def test_poisson_loss_follows_sklearn_when_exp_underflows():
+    # y / p with p = exp(-800) = 0 is inf, and so is scikit-learn's loss.
     z = np.array([[-800.0, 0.5]])
     y = np.array([[2.0, 0.0]])
     got = _train.output_loss_delta(z.copy(), y, None, ACT["exp"],
                                    LOSS["poisson"], np.empty_like(z))
-    expected = (2 * (np.log(2.0) + 800) - 2) + np.exp(0.5)
-    assert_allclose(got, expected, rtol=1e-14)
+    p = z.copy()
+    ACTIVATIONS["exp"](p)
+    with np.errstate(divide="ignore"):
+        assert got == SK_LOSSES["poisson"](y, p) == np.inf
 
 
 # --- column_sums -----------------------------------------------------------------
 
 @pytest.mark.parametrize("dtype", DTYPES)
-@pytest.mark.parametrize("n_rows", [0, 1, 200])
-def test_column_sums_matches_numpy(dtype, n_rows):
+@pytest.mark.parametrize("n_cols", [1, 2, 13])
+@pytest.mark.parametrize("n_rows", [0, 1, 7, 8, 9, 200, 1000, 5003])
+def test_column_sums_gives_numpys_bits(dtype, n_rows, n_cols):
+    # NumPy reduces axis 0 of a C-ordered array row by row, but a single
+    # column pairwise: the kernel adds in the same order in both cases.
     rs = np.random.RandomState(7)
-    a = rs.normal(size=(n_rows, 13)).astype(dtype)
-    out = np.full(13, np.nan, dtype=dtype)
+    a = (rs.normal(size=(n_rows, n_cols))
+         * 10.0 ** rs.randint(-4, 5, size=(n_rows, n_cols))).astype(dtype)
+    out = np.full(n_cols, np.nan, dtype=dtype)
     _train.column_sums(a, out)
-    # NumPy reduces axis 0 of a C-ordered array row by row, as the kernel does.
     assert_array_equal(out, np.sum(a, axis=0))
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
+@pytest.mark.parametrize("n", [1, 5, 8, 9, 16, 127, 128, 129, 200, 1000, 40001])
+def test_weight_sum_gives_numpys_bits(dtype, n):
+    rs = np.random.RandomState(n)
+    sw = (rs.uniform(0.1, 2, n) * 10.0 ** rs.randint(-4, 5, size=n)).astype(dtype)
+    got = _train.weight_sum(sw)
+    assert got == sw.sum()
+    if dtype == np.float32:
+        assert got == np.float32(got)       # summed in float32, as NumPy does
 
 
 # --- optimizer steps -------------------------------------------------------------
@@ -344,13 +415,18 @@ def test_sgd_step_matches_reference(dtype, nesterov):
 
 
 @pytest.mark.parametrize("dtype", DTYPES)
-def test_l2_sum_accumulates_coefficients_in_double(dtype):
+def test_l2_sum_is_numpys_dot_in_float64_and_a_double_sum_in_float32(dtype):
     rs = np.random.RandomState(10)
-    params = rs.normal(size=1000).astype(dtype)
-    params[700:] = 1e30                       # intercepts: not in the sum
-    got = _train.l2_sum(params, 700)
-    w = params[:700].astype(np.float64)       # float32 squares are exact here
-    assert_allclose(got, np.dot(w, w), rtol=1e-12)
+    for n in (1, 7, 700, 20000):
+        params = (rs.normal(size=n + 300) * 10.0 ** rs.randint(-3, 3)).astype(dtype)
+        params[n:] = 1e30                     # intercepts: not in the sum
+        got = _train.l2_sum(params, n)
+        w = params[:n]
+        if dtype == np.float64:
+            assert got == np.dot(w, w)        # scikit-learn's np.dot(s, s)
+        else:
+            w = w.astype(np.float64)          # float32 squares are exact here
+            assert_allclose(got, np.dot(w, w), rtol=1e-12)
     assert _train.l2_sum(params, 0) == 0.0
 
 
@@ -473,33 +549,37 @@ def test_numba_calls_the_exported_kernels():
 
 def test_gemm_same_through_numpy_and_scipy_blas():
     # The kernels call NumPy's own BLAS when fastmlp/_blas.py finds it, else
-    # SciPy's; both paths must give the same products, every transpose.
+    # SciPy's; both paths must give the same products, every transpose, and
+    # every shape NumPy's matmul sends to DOT, GEMV or its own loop.
     from fastmlp import _blas
     from fastmlp._kernels import _forward
 
-    addresses = _blas.numpy_cblas_gemm()
+    addresses = _blas.numpy_cblas()
     rs = np.random.RandomState(0)
-    for dtype in (np.float32, np.float64):
-        a = rs.normal(size=(7, 5)).astype(dtype)
-        b = rs.normal(size=(5, 6)).astype(dtype)
-        results = {}
-        for source in ("scipy", "numpy"):
-            if source == "numpy":
-                if addresses is None:
-                    continue
-                _train.set_cblas(*addresses)
-            else:
-                _train.set_cblas(0, 0)
-            assert _train.blas_source() == source
-            for ta, tb in ((0, 0), (1, 0), (0, 1), (1, 1)):
-                left = np.ascontiguousarray(a.T) if ta else a
-                right = np.ascontiguousarray(b.T) if tb else b
-                out = np.full((7, 6), 3.0, dtype)
-                _train.gemm(ta, tb, 2.0, left, right, 0.5, out)
-                expected = 2.0 * (a.astype(float) @ b.astype(float)) + 1.5
-                rtol = 1e-5 if dtype == np.float32 else 1e-12
-                np.testing.assert_allclose(out, expected, rtol=rtol, atol=rtol)
-                results[source, ta, tb] = out
+    shapes = [(7, 6, 5), (1, 6, 5), (7, 1, 5), (1, 1, 5), (7, 6, 1), (1, 6, 1)]
+    try:
+        for dtype in (np.float32, np.float64):
+            rtol = 1e-5 if dtype == np.float32 else 1e-12
+            for source in ("scipy", "numpy"):
+                if source == "numpy":
+                    if addresses is None:
+                        continue
+                    _train.set_cblas(*addresses)
+                else:
+                    _train.set_cblas(0, 0, 0, 0, 0, 0)
+                assert _train.blas_source() == source
+                for m, n, k in shapes:
+                    a = rs.normal(size=(m, k)).astype(dtype)
+                    b = rs.normal(size=(k, n)).astype(dtype)
+                    for ta, tb in ((0, 0), (1, 0), (0, 1), (1, 1)):
+                        left = np.ascontiguousarray(a.T) if ta else a
+                        right = np.ascontiguousarray(b.T) if tb else b
+                        for alpha, beta in ((2.0, 0.5), (1.0, 0.0)):
+                            out = np.full((m, n), 3.0, dtype)
+                            _train.gemm(ta, tb, alpha, left, right, beta, out)
+                            expected = alpha * (a.astype(float) @ b.astype(float)) + 3 * beta
+                            np.testing.assert_allclose(out, expected, rtol=rtol, atol=rtol)
+    finally:
         if addresses is not None:
             _train.set_cblas(*addresses)
     # Inference picked NumPy's BLAS wherever it was found.

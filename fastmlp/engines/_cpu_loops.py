@@ -74,6 +74,14 @@ def _l2_sum(single, params, n_coef):
 
 
 @jit
+def _weight_sum(single, sw, n):
+    """sw[0..n).sum() in NumPy's order (Numba's .sum() adds in another)."""
+    if single:
+        return K.weight_sum_f32(sw, n)
+    return K.weight_sum_f64(sw, n)
+
+
+@jit
 def _loss_gradient(
     a0, y, sw, sw_sum, n_rows, params, grad, work, units, act_off, delta_off,
     coef_off, icpt_off, hidden_code, out_code, loss_code, alpha,
@@ -105,7 +113,10 @@ def _loss_gradient(
     loss = _output_loss_delta(single, a, y, sw, n_rows, units[n_layers],
                               out_code, loss_code, delta)
     if alpha != 0:
-        loss += (0.5 * alpha) * _l2_sum(single, p, icpt_off[0]) / sw_sum
+        l2 = 0.0
+        for i in range(n_layers):     # layer by layer, as scikit-learn adds
+            l2 += _l2_sum(single, p + coef_off[i] * size, units[i] * units[i + 1])
+        loss += (0.5 * alpha) * l2 / sw_sum
 
     for i in range(n_layers - 1, -1, -1):
         a = a0 if i == 0 else w + act_off[i] * size
@@ -160,14 +171,14 @@ def run_epoch(
             a0 = xb.ctypes.data
             y = yb.ctypes.data
             if weighted:
-                sw_sum = float(swb[:n_rows].sum())
+                sw_sum = _weight_sum(single, swb.ctypes.data, n_rows)
                 sw_ptr = swb.ctypes.data
         else:
             a0 = X.ctypes.data + start * n_features * size
             y = Y.ctypes.data + start * n_outputs * size
             if weighted:
-                sw_sum = float(sw[start:stop].sum())
                 sw_ptr = sw.ctypes.data + start * size
+                sw_sum = _weight_sum(single, sw_ptr, n_rows)
         if sw_sum == 0:
             # scikit-learn's loss (numpy.average) refuses such a batch.
             raise ZeroDivisionError("Weights sum to zero, can't be normalized")
@@ -177,7 +188,8 @@ def run_epoch(
         )
         if kind == ADAM:
             t += 1
-            rate = learning_rate * np.sqrt(1 - beta_2**t) / (1 - beta_1**t)
+            # A float power, as Python's (Numba's integer power multiplies).
+            rate = learning_rate * np.sqrt(1 - beta_2 ** float(t)) / (1 - beta_1 ** float(t))
             if single:
                 K.adam_step_f32(params.ctypes.data, grad.ctypes.data, state_a.ctypes.data,
                                 state_b.ctypes.data, n_params, n_coef, alpha, sw_sum,
@@ -207,7 +219,8 @@ def full_loss_gradient(
     """Loss and finished gradient over all rows of X (for L-BFGS)."""
     weighted = sw.shape[0] > 0
     n_rows = X.shape[0]
-    sw_sum = float(sw.sum()) if weighted else float(n_rows)
+    single = params.itemsize == 4
+    sw_sum = _weight_sum(single, sw.ctypes.data, n_rows) if weighted else float(n_rows)
     if sw_sum == 0:
         raise ZeroDivisionError("Weights sum to zero, can't be normalized")
     loss = _loss_gradient(

@@ -50,6 +50,7 @@ def _signatures(real):
         "sgd_step": types.void(_ptr, _ptr, _ptr, _size, _size, _dbl, _dbl, _dbl,
                                _dbl, _int),
         "l2_sum": _dbl(_ptr, _size),
+        "weight_sum": _dbl(_ptr, _size),
     }
 
 
@@ -82,5 +83,6 @@ column_sums_f32, column_sums_f64 = _f32["column_sums"], _f64["column_sums"]
 adam_step_f32, adam_step_f64 = _f32["adam_step"], _f64["adam_step"]
 sgd_step_f32, sgd_step_f64 = _f32["sgd_step"], _f64["sgd_step"]
 l2_sum_f32, l2_sum_f64 = _f32["l2_sum"], _f64["l2_sum"]
+weight_sum_f32, weight_sum_f64 = _f32["weight_sum"], _f64["weight_sum"]
 # One entry point for every dtype: rows are copied as bytes.
 gather_rows = _declare("gather_rows", None, types.void(_ptr, _size, _ptr, _size, _ptr))
