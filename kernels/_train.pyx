@@ -317,10 +317,13 @@ cdef extern from "_pool.h" nogil:
 
 
 # Least work worth splitting over the pool (_pool.h): below it, waking the
-# workers costs more than the part they would take.
+# workers costs more than the part they would take. The activation passes
+# run right after a GEMM that OpenBLAS partitioned its own way, so a split
+# also moves half the block between the cores' caches: a whole training step
+# pays for that below ~10^5 entries even where the pass alone splits well.
 cdef enum:
     PARALLEL_MIN_STEP = 16384       # parameters, for an optimizer step
-    PARALLEL_MIN_ELEMENTS = 32768   # entries, for activation passes
+    PARALLEL_MIN_ELEMENTS = 131072  # entries, for activation passes
     PARALLEL_MIN_BYTES = 65536      # bytes, for the minibatch gather
     LINE_BYTES = 64
 
