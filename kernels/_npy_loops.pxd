@@ -19,29 +19,26 @@ cdef extern from "_npy_loops.h" nogil:
     void fastmlp_npy_apply(int func, int is_double, void *x, Py_ssize_t n)
 
 
-cdef inline void exp_run(floating *x, Py_ssize_t n) noexcept nogil:
-    """x = np.exp(x) on x[0..n), in place."""
+cdef inline void _npy_run(int func, floating *x, Py_ssize_t n) noexcept nogil:
+    """x = func(x) on x[0..n), in place: NumPy's own loop for func
+    (FASTMLP_NPY_EXP or FASTMLP_NPY_TANH), libm's where it was not found."""
     cdef Py_ssize_t i
     cdef int is_double = floating is double
-    if fastmlp_have_npy_loop(FASTMLP_NPY_EXP, is_double):
-        fastmlp_npy_apply(FASTMLP_NPY_EXP, is_double, x, n)
+    if fastmlp_have_npy_loop(func, is_double):
+        fastmlp_npy_apply(func, is_double, x, n)
         return
     for i in range(n):
-        if floating is float:
-            x[i] = expf(x[i])
+        if func == FASTMLP_NPY_EXP:
+            x[i] = expf(x[i]) if floating is float else exp(x[i])
         else:
-            x[i] = exp(x[i])
+            x[i] = tanhf(x[i]) if floating is float else tanh(x[i])
+
+
+cdef inline void exp_run(floating *x, Py_ssize_t n) noexcept nogil:
+    """x = np.exp(x) on x[0..n), in place."""
+    _npy_run(FASTMLP_NPY_EXP, x, n)
 
 
 cdef inline void tanh_run(floating *x, Py_ssize_t n) noexcept nogil:
     """x = np.tanh(x) on x[0..n), in place."""
-    cdef Py_ssize_t i
-    cdef int is_double = floating is double
-    if fastmlp_have_npy_loop(FASTMLP_NPY_TANH, is_double):
-        fastmlp_npy_apply(FASTMLP_NPY_TANH, is_double, x, n)
-        return
-    for i in range(n):
-        if floating is float:
-            x[i] = tanhf(x[i])
-        else:
-            x[i] = tanh(x[i])
+    _npy_run(FASTMLP_NPY_TANH, x, n)
