@@ -1,3 +1,6 @@
+import subprocess
+import sys
+import tempfile
 import warnings
 
 import numpy as np
@@ -40,6 +43,18 @@ def _no_convergence_noise():
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", ConvergenceWarning)
         yield
+
+
+def run_python(code, **kwargs):
+    """``subprocess.run`` of ``python -c code`` in a fresh interpreter.
+
+    It runs in a neutral directory: ``python -c`` puts its working directory
+    first on sys.path, and from an unpacked sdist (or a checkout built
+    elsewhere) that would import the uncompiled ``fastmlp/`` source instead
+    of the installed package.
+    """
+    return subprocess.run([sys.executable, "-c", code], cwd=tempfile.gettempdir(),
+                          **kwargs)
 
 
 def rng(seed=0):

@@ -5,7 +5,6 @@ limits obeyed, and no hang under concurrent fits, NumPy GEMMs or fork."""
 
 import multiprocessing
 import os
-import subprocess
 import sys
 import textwrap
 import threading
@@ -15,6 +14,7 @@ import pytest
 from numpy.testing import assert_array_equal
 from threadpoolctl import threadpool_limits
 
+from conftest import run_python
 from fastmlp import MLPClassifier, _blas
 from fastmlp._kernels import _forward, _train
 
@@ -161,8 +161,8 @@ def test_the_environment_can_leave_openblas_threads_alone():
         print(_train.blas_pool_info()[0])
     """)
     env = dict(os.environ, FASTMLP_BLAS_POOL="0", PYTHONWARNINGS="ignore")
-    out = subprocess.run([sys.executable, "-c", code], env=env, check=True,
-                         capture_output=True, text=True, timeout=300)
+    out = run_python(code, env=env, check=True, capture_output=True, text=True,
+                     timeout=300)
     assert out.stdout.strip() == "False"
 
 

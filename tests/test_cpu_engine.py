@@ -1,8 +1,6 @@
 """The fast cpu engine against the NumPy reference engine."""
 
 import pickle
-import subprocess
-import sys
 import tracemalloc
 
 import numpy as np
@@ -16,6 +14,7 @@ from fastmlp.engines import get_engine
 from fastmlp.engines.cpu_engine import CpuEngine, CpuTrainer
 
 from _networks import OUTPUTS, make_problem
+from conftest import run_python
 
 pytestmark = pytest.mark.skipif(
     not CpuEngine.is_available(), reason="the cpu engine needs numba and the compiled kernels"
@@ -169,8 +168,7 @@ def test_pickled_model_predicts_in_fresh_process_without_numba(digits, tmp_path)
         f"np.save({str(tmp_path / 'p.npy')!r}, est.predict_proba(np.load({str(tmp_path / 'X.npy')!r})))\n"
         "print('numba' in sys.modules)\n"
     )
-    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
-                         check=True)
+    out = run_python(code, capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "False"
     assert_allclose(np.load(tmp_path / "p.npy"), est.predict_proba(X), rtol=0, atol=0)
 

@@ -7,8 +7,6 @@ its configuration and builds its caches once per process.
 
 import json
 import os
-import subprocess
-import sys
 import textwrap
 import threading
 import time
@@ -17,6 +15,7 @@ import _thread
 import numpy as np
 import pytest
 
+from conftest import run_python
 from fastmlp import MLPClassifier
 
 # A fit on the cpu engine in a child process; prints its loss curve as JSON.
@@ -44,10 +43,8 @@ print(json.dumps({"curves": curves, "cache_warnings": messages}))
 def _run_fit(env_updates, prelude=""):
     env = {k: v for k, v in os.environ.items() if not k.startswith("NUMBA_")}
     env.update(env_updates)
-    result = subprocess.run(
-        [sys.executable, "-c", textwrap.dedent(prelude) + _FIT],
-        env=env, capture_output=True, text=True, timeout=300,
-    )
+    result = run_python(textwrap.dedent(prelude) + _FIT, env=env,
+                        capture_output=True, text=True, timeout=300)
     assert result.returncode == 0, result.stderr
     return json.loads(result.stdout.strip().splitlines()[-1])
 

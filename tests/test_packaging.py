@@ -44,7 +44,7 @@ def sdist(tmp_path_factory):
 
 def test_sdist_carries_its_tests_and_sources(sdist):
     members, _, _ = sdist
-    needed = {"LICENSE", "README.md", "pyproject.toml", "setup.py",
+    needed = {"LICENSE", "README.md", "pyproject.toml", "setup.py", ".ci/run",
               "tests/conftest.py", "tests/_networks.py", "bench/conftest.py"}
     for pattern in ("tests/*.py", "bench/*.py", "fastmlp/*.py", "kernels/*.pyx",
                     "kernels/*.pxd", "kernels/*.h"):
