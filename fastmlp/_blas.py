@@ -132,10 +132,10 @@ def scipy_blas_single_threaded():
 
     scipy.optimize's L-BFGS-B calls it on vectors and tiny matrices, where a
     second thread gains nothing, but its OpenBLAS's workers then spin for
-    ~0.1 s beside NumPy's (the kernels' pool) on the same cores. Measured on
-    load_diabetes (lbfgs, 300 iterations, 2 cores): 2.33 s a fit, 0.064 s
-    with this. For vectors of at most 10000 entries (OpenBLAS's threshold
-    for its level-1 threads) the arithmetic is the same either way.
+    ~0.1 s beside NumPy's (the kernels' pool) on the same cores, between
+    every two evaluations of the loss: small lbfgs fits ran tens of times
+    slower. For vectors of at most 10000 entries (OpenBLAS's threshold for
+    its level-1 threads) the arithmetic is the same either way.
     """
     controller = _scipy_blas()
     return contextlib.nullcontext() if controller is None else controller.limit(limits=1)

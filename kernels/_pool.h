@@ -158,10 +158,9 @@ static int fastmlp_pool_grow(int n) {
 }
 
 /* Wait for the workers' parts. Spinning alone would hold this core while
- * a worker that needs it waits to be scheduled (a machine with more
- * runnable threads than cores: measured, a 100 us loss-and-gradient of
- * lbfgs on load_diabetes took 8 ms), so the wait yields between short spins,
- * as OpenBLAS's own waits do. */
+ * a worker that needs it waits to be scheduled (on a machine with more
+ * runnable threads than cores, a whole time slice per dispatch), so the
+ * wait yields between short spins, as OpenBLAS's own waits do. */
 static void fastmlp_pool_join(void) {
     unsigned spins = 0;
     while (atomic_load_explicit(&fastmlp_pool.pending, memory_order_acquire) > 0) {
