@@ -16,6 +16,7 @@ import ctypes
 import functools
 import glob
 import os
+import threading
 
 import numpy as np
 
@@ -127,6 +128,15 @@ def _scipy_blas():
     return controller.select(filepath=paths) if paths else None
 
 
+# Fits in threads share SciPy's BLAS: the first to enter limits it and the
+# last to leave restores it, or one fit's exit would undo another's limit
+# (or restore a limit for good, if exits came in the other order).
+_scipy_limit_lock = threading.Lock()
+_scipy_limit_users = 0
+_scipy_limiter = None
+
+
+@contextlib.contextmanager
 def scipy_blas_single_threaded():
     """Context in which SciPy's own BLAS runs on one thread.
 
@@ -137,5 +147,20 @@ def scipy_blas_single_threaded():
     slower. For vectors of at most 10000 entries (OpenBLAS's threshold for
     its level-1 threads) the arithmetic is the same either way.
     """
+    global _scipy_limit_users, _scipy_limiter
     controller = _scipy_blas()
-    return contextlib.nullcontext() if controller is None else controller.limit(limits=1)
+    if controller is None:
+        yield
+        return
+    with _scipy_limit_lock:
+        if _scipy_limit_users == 0:
+            _scipy_limiter = controller.limit(limits=1)
+        _scipy_limit_users += 1
+    try:
+        yield
+    finally:
+        with _scipy_limit_lock:
+            _scipy_limit_users -= 1
+            if _scipy_limit_users == 0:
+                _scipy_limiter.restore_original_limits()
+                _scipy_limiter = None

@@ -193,3 +193,37 @@ def test_lbfgs_runs_scipys_blas_on_one_thread(monkeypatch):
     MLPClassifier(solver="lbfgs", max_iter=5, random_state=0).fit(X, X[:, 0] > 0)
     assert seen == [[1] * len(before)]
     assert scipy_threads() == before
+
+
+def test_overlapping_lbfgs_fits_restore_scipys_threads_once_all_end():
+    # lbfgs fits in threads overlap: the first one out must not lift the
+    # limit under the other, and the last one out must restore it, whatever
+    # the order they leave in.
+    from threadpoolctl import threadpool_info
+
+    def scipy_threads():
+        return [lib["num_threads"] for lib in threadpool_info()
+                if lib["user_api"] == "blas" and "scipy" in lib["filepath"]
+                and "numpy" not in lib["filepath"]]
+
+    before = scipy_threads()
+    if _blas._scipy_blas() is None or before == [1] * len(before):
+        pytest.skip("no SciPy BLAS apart from NumPy's, or it runs one thread")
+    first, second = _blas.scipy_blas_single_threaded(), _blas.scipy_blas_single_threaded()
+    first.__enter__()
+    second.__enter__()
+    first.__exit__(None, None, None)
+    assert scipy_threads() == [1] * len(before)
+    second.__exit__(None, None, None)
+    assert scipy_threads() == before
+
+    def fit(seed):
+        X = np.random.RandomState(seed).normal(size=(300, 6))
+        MLPClassifier(solver="lbfgs", max_iter=30, random_state=seed).fit(X, X[:, 0] > 0)
+
+    threads = [threading.Thread(target=fit, args=(seed,)) for seed in range(4)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert scipy_threads() == before
