@@ -11,7 +11,7 @@ all backprop needs.
 The codes are shared with Python through ``ACTIVATION_CODES`` in ``_forward``.
 """
 
-from libc.math cimport exp, expf, log, logf, tanh, tanhf
+from libc.math cimport exp, expf, log, logf
 from cython cimport floating
 
 
@@ -44,27 +44,9 @@ cdef inline floating logistic(floating x) noexcept nogil:
 
 
 cdef inline floating relu(floating x) noexcept nogil:
-    return x if x > 0 else 0
-
-
-cdef inline floating activate(floating x, int code) noexcept nogil:
-    """The element-wise activations, one element at a time (softmax is
-    row-wise). The kernels apply tanh and exp to whole runs instead, with
-    NumPy's own loops (``_layers.activation_block``); the C library's tanh
-    and exp here differ from NumPy's in the last bit now and then."""
-    if code == ACT_RELU:
-        return relu(x)
-    if code == ACT_TANH:
-        if floating is float:
-            return tanhf(x)
-        else:
-            return tanh(x)
-    if code == ACT_LOGISTIC:
-        return logistic(x)
-    if code == ACT_EXP:
-        return _exp(x)
-    return x
-
+    # np.maximum(x, 0): a NaN passes through (a diverged layer must stay
+    # diverged, not turn into zeros), and -0.0 gives +0.0.
+    return 0 if x <= 0 else x
 
 
 cdef inline floating _log(floating x) noexcept nogil:

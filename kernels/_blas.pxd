@@ -236,8 +236,9 @@ cdef inline void _matmul(
         return
     if k == 0 or m == 1 or n == 1:
         # NumPy's own loop, in general: each entry a running sum from 0, in
-        # the order of the inner index (reached with k = 0 only: every
-        # operand here is BLAS-able).
+        # the order of the inner index. The kernels' callers reach it with
+        # k = 0 only (a zero fill: their operands are all BLAS-able); the
+        # loop keeps any other strides right too.
         for i in range(m):
             out = c + i * ldc
             for j in range(n):

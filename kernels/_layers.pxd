@@ -19,7 +19,7 @@ from cython cimport floating
 
 from _activations cimport (
     ACT_EXP, ACT_IDENTITY, ACT_LOGISTIC, ACT_RELU, ACT_SOFTMAX, ACT_TANH,
-    activate, relu,
+    logistic, relu,
 )
 from _npy_loops cimport exp_run, tanh_run
 
@@ -93,9 +93,9 @@ cdef inline void activation_block(
     elif code == ACT_RELU:
         for i in range(n):
             z[i] = relu(z[i])
-    elif code != ACT_IDENTITY:
+    elif code == ACT_LOGISTIC:
         for i in range(n):
-            z[i] = activate(z[i], code)
+            z[i] = logistic(z[i])
 
 
 cdef inline void bias_activation(
@@ -117,7 +117,7 @@ cdef inline void bias_activation(
                 row[j] = relu(row[j] + b[j])
         elif code == ACT_LOGISTIC:
             for j in range(n_cols):
-                row[j] = activate(row[j] + b[j], code)
+                row[j] = logistic(row[j] + b[j])
         else:
             for j in range(n_cols):
                 row[j] += b[j]

@@ -47,16 +47,16 @@ cdef inline floating _clip(floating p, floating lo, floating hi) noexcept nogil:
     return p
 
 
-cdef inline floating xlogy(floating x, floating y) noexcept nogil:
+cdef inline double xlogy(double x, double y) noexcept nogil:
     """scipy.special.xlogy: x * log(y), and 0 where x == 0 and y is no NaN."""
     if x == 0 and y == y:
         return 0
     return x * _log(y)
 
 
-cdef inline floating loss_term(
-    floating y,             # IN: target
-    floating p,             # IN: output activation
+cdef inline double loss_term(
+    double y,               # IN: target
+    floating p,             # IN: output activation, in the model's dtype
     int loss_code,          # IN: LOSS_* code
 ) noexcept nogil:
     """The loss of one element, as scikit-learn forms it before the
@@ -67,12 +67,19 @@ cdef inline floating loss_term(
     binary_log_loss: xlogy(y, pc) + xlogy(1 - y, 1 - pc), with
     pc = clip(p, eps, 1 - eps). The log losses are the negated sums of
     their terms: the caller negates.
+
+    The arithmetic is double's whatever p's type, as with scikit-learn's
+    float64 targets (and numpy_engine, which takes the loss against float64
+    targets): a float32 model's loss must not overflow where the float64
+    one is finite. What scikit-learn does in p's own type stays in it: the
+    clip, with that type's epsilon, and 1 - pc.
     """
     # A typed 1: Cython writes a bare literal 1 as the C double 1.0, which
-    # would carry float32 arithmetic out to double.
+    # would carry the float32 1 - pc out to double.
     cdef floating one = 1
-    cdef floating eps = _eps(y)
-    cdef floating d, pc
+    cdef floating eps = _eps(p)
+    cdef floating pc
+    cdef double d
     if loss_code == LOSS_SQUARED_ERROR:
         d = y - p
         return d * d
@@ -82,4 +89,4 @@ cdef inline floating loss_term(
     if loss_code == LOSS_LOG:
         return xlogy(y, pc)
     # LOSS_BINARY_LOG
-    return xlogy(y, pc) + xlogy(one - y, one - pc)
+    return xlogy(y, pc) + xlogy(1.0 - y, <floating>(one - pc))

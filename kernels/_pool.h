@@ -94,18 +94,27 @@ static long fastmlp_elapsed_ns(const struct timespec *since) {
     return (now.tv_sec - since->tv_sec) * 1000000000L + (now.tv_nsec - since->tv_nsec);
 }
 
+/* One step of a busy wait: a pause, and every FASTMLP_POOL_PAUSES steps a
+ * yield of the core; returns whether it yielded. */
+static inline int fastmlp_pool_spin(unsigned long *spins) {
+    FASTMLP_PAUSE();
+    if (++*spins % FASTMLP_POOL_PAUSES != 0) {
+        return 0;
+    }
+    sched_yield();
+    return 1;
+}
+
 /* Wait until the generation differs from seen; return it. */
 static unsigned fastmlp_pool_wait(unsigned seen) {
     struct timespec start;
     unsigned g;
-    long spins = 0;
+    unsigned long spins = 0;
     clock_gettime(CLOCK_MONOTONIC, &start);
     while ((g = atomic_load_explicit(&fastmlp_pool.generation, memory_order_acquire)) == seen) {
-        FASTMLP_PAUSE();
-        if (++spins % FASTMLP_POOL_PAUSES != 0) {
+        if (!fastmlp_pool_spin(&spins)) {
             continue;
         }
-        sched_yield();
         if (fastmlp_elapsed_ns(&start) < FASTMLP_POOL_SPIN_NS) {
             continue;
         }
@@ -162,12 +171,9 @@ static int fastmlp_pool_grow(int n) {
  * runnable threads than cores, a whole time slice per dispatch), so the
  * wait yields between short spins, as OpenBLAS's own waits do. */
 static void fastmlp_pool_join(void) {
-    unsigned spins = 0;
+    unsigned long spins = 0;
     while (atomic_load_explicit(&fastmlp_pool.pending, memory_order_acquire) > 0) {
-        FASTMLP_PAUSE();
-        if (++spins % FASTMLP_POOL_PAUSES == 0) {
-            sched_yield();
-        }
+        fastmlp_pool_spin(&spins);
     }
 }
 

@@ -98,10 +98,10 @@ cdef inline void _derivative_multiply(
         delta[i] = times_derivative(delta[i], a[i], code)
 
 
-# The loss sums below work on blocks of at most _PW_BLOCK terms, kept in a
-# local array: the leaves of NumPy's pairwise summation (_pairwise.h).
-cdef enum:
-    _PW_BLOCK = 128
+# The loss sums below work on blocks of at most FASTMLP_PW_BLOCKSIZE terms,
+# kept in a local array: the leaves of NumPy's pairwise summation.
+cdef extern from "_pairwise.h" nogil:
+    enum: FASTMLP_PW_BLOCKSIZE
 
 
 cdef inline void _row_terms(
@@ -109,7 +109,7 @@ cdef inline void _row_terms(
     Py_ssize_t n, int loss_code, double *out,
 ) noexcept nogil:
     """out[i] = loss term of row lo + i of a single column, times its weight
-    (np.multiply(terms, weights) in the data's type)."""
+    (np.multiply(terms, weights), in double)."""
     cdef Py_ssize_t i
     p += lo
     y += lo
@@ -170,9 +170,9 @@ cdef double _pairwise_loss(
     """NumPy's pairwise sum (_pairwise.h) of leaves lo .. lo + n - 1: the
     weighted terms of the rows of a single column (n_cols = 1), else the
     columns' weighted means."""
-    cdef double leaves[_PW_BLOCK]
+    cdef double leaves[FASTMLP_PW_BLOCKSIZE]
     cdef Py_ssize_t half
-    if n > _PW_BLOCK:
+    if n > FASTMLP_PW_BLOCKSIZE:
         half = n // 2
         half -= half % 8
         return (_pairwise_loss(p, y, sw, n_rows, n_cols, loss_code, scale,
@@ -201,14 +201,21 @@ cdef inline double _data_loss(
     term * w, divided by the (pairwise) sum of the weights, or the mean of
     the terms; then .sum() or, for squared_error, 0.5 * .mean() over the
     columns. NumPy sums a single column pairwise but several columns row by
-    row; the sum over the columns is pairwise. Terms are in the data's type
-    as in NumPy; the sums run in double (the same, for float64).
+    row; the sum over the columns is pairwise. Terms, products and sums are
+    in double whatever the data's type (loss_term), so a float32 model's
+    weights are summed in double too, as np.average sums them against
+    float64 terms.
     """
     cdef double scale, total
-    if sw != NULL:
+    cdef Py_ssize_t i
+    if sw == NULL:
+        scale = <double> n_rows
+    elif floating is double:
         scale = pairwise_sum(sw, n_rows, 1)
     else:
-        scale = <double> n_rows
+        scale = 0.0
+        for i in range(n_rows):
+            scale += sw[i]
     if n_cols == 1:
         total = 0.0 + (0.0 + _pairwise_loss(p, y, sw, n_rows, 1, loss_code,
                                             scale, 0, n_rows)) / scale
@@ -387,11 +394,6 @@ cdef inline double _l2_sum(
         return fastmlp_sum_squares_f32(params, n)
     else:
         return dot(n, params, 1, params, 1)
-
-
-cdef inline double _sum(const floating *x, Py_ssize_t n) noexcept nogil:
-    """x[0..n).sum() in NumPy's order and in x's type (_pairwise.h)."""
-    return pairwise_sum(x, n, 1)
 
 
 # ---------------------------------------------------------------------------
@@ -650,12 +652,12 @@ cdef api double l2_sum_f64(const double *params, Py_ssize_t n) noexcept nogil:
 
 cdef api double weight_sum_f32(const float *sw, Py_ssize_t n) noexcept nogil:
     """sw[0..n).sum() as NumPy sums it, in float32."""
-    return _sum(sw, n)
+    return pairwise_sum(sw, n, 1)
 
 
 cdef api double weight_sum_f64(const double *sw, Py_ssize_t n) noexcept nogil:
     """sw[0..n).sum() as NumPy sums it."""
-    return _sum(sw, n)
+    return pairwise_sum(sw, n, 1)
 
 
 cdef api void gather_rows(

@@ -35,19 +35,16 @@
 
 /* Sum of squares in double; a float32 entry's square is exact in double.
  * (float64 takes NumPy's np.dot instead: see _l2_sum in _train.pyx.) */
-#define FASTMLP_SUM_SQUARES(NAME, T)                                          \
-FASTMLP_MULTIVERSION                                                          \
-static double NAME(const T *x, ptrdiff_t n) {                                \
-    double total = 0.0;                                                      \
-    ptrdiff_t i;                                                             \
-    _Pragma("omp simd reduction(+:total)")                                   \
-    for (i = 0; i < n; i++) {                                                \
-        total += (double) x[i] * (double) x[i];                              \
-    }                                                                        \
-    return total;                                                            \
+FASTMLP_MULTIVERSION
+static double fastmlp_sum_squares_f32(const float *x, ptrdiff_t n) {
+    double total = 0.0;
+    ptrdiff_t i;
+#pragma omp simd reduction(+:total)
+    for (i = 0; i < n; i++) {
+        total += (double) x[i] * (double) x[i];
+    }
+    return total;
 }
-
-FASTMLP_SUM_SQUARES(fastmlp_sum_squares_f32, float)
 
 /* Adam and SGD over the flat buffer. The incoming gradient is raw: for the
  * first n_coef entries (coefficients) g = (grad + alpha * param) / sw_sum,

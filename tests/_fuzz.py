@@ -292,6 +292,7 @@ class Outcome:
     predict: np.ndarray | None = None
     proba: np.ndarray | None = None
     inputs_modified: bool = False
+    backend: str = "sklearn"     # fastmlp's engine, or scikit-learn
 
     def describe(self, case):
         if self.error is None:
@@ -316,7 +317,7 @@ def _same(a, b):
 
 def run_case(case, estimator):
     """Run ``case``'s calls on ``estimator``, then predict on the last X."""
-    outcome = Outcome()
+    outcome = Outcome(backend=getattr(estimator, "backend", "sklearn"))
     snapshots = [_snapshot(call) for call in case.calls]
     step = 0
     with warnings.catch_warnings(), contextlib.redirect_stdout(io.StringIO()), \

@@ -192,6 +192,26 @@ def test_bias_activation_gives_sklearns_bits(dtype, name, n_cols):
 
 
 @pytest.mark.parametrize("dtype", DTYPES)
+@pytest.mark.parametrize("name", list(ACT))
+def test_bias_activation_passes_non_finite_values_as_sklearn_does(dtype, name):
+    # A diverged layer (nan, inf) must stay diverged as in scikit-learn: a
+    # relu that turned nan into 0 hid non-finite weights behind finite
+    # outputs. One row per special value, the others finite.
+    specials = [np.nan, np.inf, -np.inf, -0.0, 0.0]
+    z = np.tile(np.array([0.5, -1.5, 2.0], dtype=dtype), (len(specials), 1))
+    z[:, 1] = specials
+    b = np.array([0.0, -0.0, 0.25], dtype=dtype)
+    with np.errstate(all="ignore"):
+        expected = z + b
+        SK_ACTIVATIONS[name](expected)
+    for kernels in (_train, _forward):
+        got = z.copy()
+        kernels.bias_activation(got, b, ACT[name])
+        assert_array_equal(got, expected)
+        assert_array_equal(np.signbit(got), np.signbit(expected))
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
 def test_softmax_does_not_overflow(dtype):
     z = np.array([[1000.0, 999.0, -1000.0]], dtype=dtype)
     _train.bias_activation(z, np.zeros(3, dtype), ACT["softmax"])
@@ -267,8 +287,30 @@ def test_output_loss_delta_gives_sklearns_bits(out, loss, dtype, weighted, n_row
         losses = LOSSES if (loss, n_cols) == ("log_loss", 1) else SK_LOSSES
         assert got == losses[loss](y, p_ref, sw)
     else:
-        # Summed in double: closer than float32's own sums.
+        # A float32 model's loss is taken in double against its float32
+        # outputs, as the numpy engine takes it against float64 targets;
+        # only the order of the sums may differ.
+        assert_allclose(got, LOSSES[loss](y.astype(np.float64), p_ref, sw),
+                        rtol=1e-12)
+        # And within float32 rounding of scikit-learn's float32 loss.
         assert_allclose(got, loss_ref, rtol=_rtol(dtype))
+
+
+@pytest.mark.parametrize("weighted", [False, True])
+def test_float32_loss_is_finite_where_float64s_is(weighted):
+    # (y - p)^2 = 3.6e77 overflows float32 but not double: the engines must
+    # not see an infinite loss (and stop training) where scikit-learn, whose
+    # regression targets are float64, sees a finite one.
+    z = np.array([[3e38], [-3e38], [1.0]], dtype=np.float32)
+    y = np.array([[-3e38], [3e38], [0.0]], dtype=np.float32)
+    sw = np.array([1.0, 2.0, 0.5], dtype=np.float32) if weighted else None
+    with np.errstate(over="ignore"):
+        assert not np.isfinite(LOSSES["squared_error"](y, z.copy(), sw))
+    got = _train.output_loss_delta(z.copy(), y, sw, ACT["identity"],
+                                   LOSS["squared_error"], np.empty_like(z))
+    expected = LOSSES["squared_error"](y.astype(np.float64), z, sw)
+    assert np.isfinite(got)
+    assert_allclose(got, expected, rtol=1e-12)
 
 
 @pytest.mark.parametrize("dtype", DTYPES)

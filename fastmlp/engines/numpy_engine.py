@@ -117,11 +117,14 @@ def loss_and_gradient(network, params, X, Y, sample_weight, grad):
     # float64 (or integer) targets make it: a float32 model's loss can
     # overflow float32 where scikit-learn reports a finite one. The
     # predictions keep their dtype, so log-loss clips them as it does.
+    # The L2 term too: squares of weights past 1.8e19 overflow float32, and
+    # with alpha=0 scikit-learn's float32 0 * inf makes the loss NaN while
+    # the weights are finite. (The cpu engine computes both the same way.)
     loss = LOSSES[network.loss](Y.astype(np.float64, copy=False), activations[-1],
                                 sample_weight)
     l2 = 0
     for W in coefs:
-        w = W.ravel()
+        w = W.ravel().astype(np.float64, copy=False)
         l2 += np.dot(w, w)
     sw_sum = X.shape[0] if sample_weight is None else sample_weight.sum()
     loss += (0.5 * alpha) * l2 / sw_sum
