@@ -35,6 +35,11 @@ _POOL_SYMBOLS = (
     "openblas_threads_callback_",
     "scipy_openblas_get_num_threads64_",
 )
+# The same hook in SciPy's own OpenBLAS (unprefixed names there).
+_SCIPY_POOL_SYMBOLS = (
+    "openblas_set_threads_callback_function",
+    "openblas_threads_callback_",
+)
 # FASTMLP_BLAS_POOL=0 leaves OpenBLAS's own threads in charge.
 POOL_ENV = "FASTMLP_BLAS_POOL"
 
@@ -128,6 +133,32 @@ def _scipy_blas():
     return controller.select(filepath=paths) if paths else None
 
 
+def _attach_pool_to_scipy_blas(controller):
+    """Make the kernels' pool the threading backend of NumPy's OpenBLAS (if
+    it is not yet) and of SciPy's as well (the same hook, in that library);
+    whether it is."""
+    from fastmlp._kernels import _train
+
+    if not share_numpy_blas_pool(_train):
+        return False
+    for lib in controller.lib_controllers:
+        try:
+            library = ctypes.CDLL(lib.filepath)   # already loaded: same handle
+            addresses = [ctypes.cast(getattr(library, name), ctypes.c_void_p).value
+                         for name in _SCIPY_POOL_SYMBOLS]
+        except (OSError, AttributeError):
+            return False
+        if not _train.attach_blas_pool(*addresses):
+            return False
+    return True
+
+
+@functools.cache
+def _scipy_blas_on_pool():
+    controller = _scipy_blas()
+    return controller is not None and _attach_pool_to_scipy_blas(controller)
+
+
 # Fits in threads share SciPy's BLAS: the first to enter limits it and the
 # last to leave restores it, or one fit's exit would undo another's limit
 # (or restore a limit for good, if exits came in the other order).
@@ -137,19 +168,23 @@ _scipy_limiter = None
 
 
 @contextlib.contextmanager
-def scipy_blas_single_threaded():
-    """Context in which SciPy's own BLAS runs on one thread.
+def scipy_blas_for_lbfgs():
+    """Context for scipy.optimize's L-BFGS-B between the kernels' calls.
 
-    scipy.optimize's L-BFGS-B calls it on vectors and tiny matrices, where a
-    second thread gains nothing, but its OpenBLAS's workers then spin for
-    ~0.1 s beside NumPy's (the kernels' pool) on the same cores, between
-    every two evaluations of the loss: small lbfgs fits ran tens of times
-    slower. For vectors of at most 10000 entries (OpenBLAS's threshold for
-    its level-1 threads) the arithmetic is the same either way.
+    L-BFGS-B calls SciPy's own BLAS on vectors and tiny matrices. Left with
+    its own threads, that OpenBLAS's workers spin for ~0.1 s beside the
+    kernels' pool on the same cores between every two evaluations of the
+    loss: small lbfgs fits ran tens of times slower. So it runs its jobs on
+    the kernels' pool, once per process, splitting them as it always does:
+    the same bits as scikit-learn's L-BFGS-B. (Its dot products split over
+    threads above 10000 entries, so their sums depend on its thread count.)
+    Where the pool cannot take them (FASTMLP_BLAS_POOL=0, an OpenBLAS older
+    than 0.3.28), it runs on one thread instead: as fast, and the same bits
+    up to 10000 parameters, beyond which they may differ in the last place.
     """
     global _scipy_limit_users, _scipy_limiter
     controller = _scipy_blas()
-    if controller is None:
+    if controller is None or _scipy_blas_on_pool():
         yield
         return
     with _scipy_limit_lock:

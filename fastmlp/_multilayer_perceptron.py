@@ -272,7 +272,7 @@ class BaseMultilayerPerceptron(BaseEstimator, ABC):
                     % (next(iterations), intermediate_result.fun)
                 )
 
-        with _blas.scipy_blas_single_threaded():
+        with _blas.scipy_blas_for_lbfgs():
             result = scipy.optimize.minimize(
                 fun,
                 params.astype(np.float64),

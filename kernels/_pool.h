@@ -12,7 +12,9 @@
  * run on the same workers and never compete (measured, 60000x784 float32,
  * hidden (100,), batch 200: the training GEMMs take the same time on this
  * pool as on OpenBLAS's, 110 ms per epoch; with the row gather between
- * them 137 ms on one core, 123 ms split over the pool's two).
+ * them 137 ms on one core, 123 ms split over the pool's two). SciPy's own
+ * OpenBLAS, which L-BFGS-B calls between the kernels' passes, is attached
+ * to the same pool (fastmlp_pool_attach) for the same reason.
  *
  * The pool: the caller runs part 0, n_parts - 1 workers run the others and
  * the caller waits for them. Workers spin (with pause) for a short while
@@ -264,7 +266,6 @@ static void fastmlp_pool_child_fork(void) {
  * another backend is already there, or threads could not start. */
 static int fastmlp_pool_install(size_t set_backend, size_t current_backend,
                                 size_t get_num_threads) {
-    void (*set)(fastmlp_blas_threads) = (void (*)(fastmlp_blas_threads)) set_backend;
     fastmlp_blas_threads *current = (fastmlp_blas_threads *) current_backend;
     int ok;
     if (atomic_load(&fastmlp_pool.installed)) {
@@ -282,8 +283,29 @@ static int fastmlp_pool_install(size_t set_backend, size_t current_backend,
     }
     pthread_atfork(fastmlp_pool_prepare_fork, fastmlp_pool_parent_fork,
                    fastmlp_pool_child_fork);
-    set(fastmlp_blas_backend);
+    ((void (*)(fastmlp_blas_threads)) set_backend)(fastmlp_blas_backend);
     atomic_store(&fastmlp_pool.installed, 1);
+    return 1;
+}
+
+/* Make the installed pool the threading backend of another OpenBLAS too
+ * (SciPy's, which L-BFGS-B calls): its jobs then run on the same workers
+ * as NumPy's instead of on threads that spin beside them. That OpenBLAS
+ * still splits its work by its own thread count, so its results do not
+ * change. Arguments as for fastmlp_pool_install, in that library; returns
+ * 1 if the pool is (or already was) its backend, else 0. */
+static int fastmlp_pool_attach(size_t set_backend, size_t current_backend) {
+    fastmlp_blas_threads *current = (fastmlp_blas_threads *) current_backend;
+    if (!atomic_load(&fastmlp_pool.installed)) {
+        return 0;
+    }
+    if (*current == fastmlp_blas_backend) {
+        return 1;
+    }
+    if (*current != NULL) {
+        return 0;
+    }
+    ((void (*)(fastmlp_blas_threads)) set_backend)(fastmlp_blas_backend);
     return 1;
 }
 
@@ -313,6 +335,11 @@ static void fastmlp_pool_dispatch(fastmlp_task task, void *arg, int n_parts, int
 }
 static int fastmlp_pool_install(size_t a, size_t b, size_t c) {
     (void) a; (void) b; (void) c;
+    return 0;
+}
+
+static int fastmlp_pool_attach(size_t a, size_t b) {
+    (void) a; (void) b;
     return 0;
 }
 static int fastmlp_pool_parts(ptrdiff_t work, ptrdiff_t min_work) {

@@ -318,6 +318,7 @@ cdef extern from "_pool.h" nogil:
                              size_t get_num_threads)
     int fastmlp_pool_parts(Py_ssize_t work, Py_ssize_t min_work)
     int fastmlp_pool_workers()
+    int fastmlp_pool_attach(size_t set_backend, size_t current_backend)
     int fastmlp_pool_installed()
     void fastmlp_part_range(Py_ssize_t n, int part, int n_parts,
                             Py_ssize_t align, Py_ssize_t *lo, Py_ssize_t *hi)
@@ -896,6 +897,13 @@ def install_blas_pool(size_t set_backend, size_t current_backend,
     when the pool is (or already was) the backend, False when another
     backend is installed or the platform has no pool."""
     return fastmlp_pool_install(set_backend, current_backend, get_num_threads) == 1
+
+
+def attach_blas_pool(size_t set_backend, size_t current_backend):
+    """Make the installed pool the threading backend of another OpenBLAS
+    (SciPy's) too; arguments are the first two of install_blas_pool, in that
+    library. Returns True when the pool is (or already was) its backend."""
+    return fastmlp_pool_attach(set_backend, current_backend) == 1
 
 
 def blas_pool_info():

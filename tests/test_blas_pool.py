@@ -166,50 +166,101 @@ def test_the_environment_can_leave_openblas_threads_alone():
     assert out.stdout.strip() == "False"
 
 
-def test_lbfgs_runs_scipys_blas_on_one_thread(monkeypatch):
-    # scipy.optimize's L-BFGS-B calls SciPy's own OpenBLAS, whose spinning
-    # workers would fight the pool for the cores on every iteration.
-    import scipy.optimize
+def _scipy_threads():
     from threadpoolctl import threadpool_info
+
+    return [lib["num_threads"] for lib in threadpool_info()
+            if lib["user_api"] == "blas" and "scipy" in lib["filepath"]
+            and "numpy" not in lib["filepath"]]
+
+
+def _threads_in_minimize(monkeypatch):
+    """SciPy's BLAS thread counts seen inside scipy.optimize.minimize."""
+    import scipy.optimize
 
     from fastmlp import _multilayer_perceptron as mlp
 
-    def scipy_threads():
-        return [lib["num_threads"] for lib in threadpool_info()
-                if lib["user_api"] == "blas" and "scipy" in lib["filepath"]
-                and "numpy" not in lib["filepath"]]
-
-    before = scipy_threads()
-    assert _blas._scipy_blas() is not None or not before
     seen = []
     real_minimize = scipy.optimize.minimize
 
     def spy(*args, **kwargs):
-        seen.append(scipy_threads())
+        seen.append(_scipy_threads())
         return real_minimize(*args, **kwargs)
 
     monkeypatch.setattr(mlp.scipy.optimize, "minimize", spy)
     X = np.random.RandomState(0).normal(size=(50, 4))
     MLPClassifier(solver="lbfgs", max_iter=5, random_state=0).fit(X, X[:, 0] > 0)
-    assert seen == [[1] * len(before)]
-    assert scipy_threads() == before
+    return seen
 
 
-def test_overlapping_lbfgs_fits_restore_scipys_threads_once_all_end():
-    # lbfgs fits in threads overlap: the first one out must not lift the
-    # limit under the other, and the last one out must restore it, whatever
-    # the order they leave in.
-    from threadpoolctl import threadpool_info
+def _callback_in(path):
+    import ctypes
 
-    def scipy_threads():
-        return [lib["num_threads"] for lib in threadpool_info()
-                if lib["user_api"] == "blas" and "scipy" in lib["filepath"]
-                and "numpy" not in lib["filepath"]]
+    return ctypes.c_void_p.in_dll(ctypes.CDLL(path), "openblas_threads_callback_").value
 
+
+def test_lbfgs_runs_scipys_blas_on_the_pool_at_its_own_thread_count(monkeypatch):
+    # scipy.optimize's L-BFGS-B calls SciPy's own OpenBLAS, whose spinning
+    # workers would fight the pool for the cores on every iteration: its
+    # jobs run on the pool, split as its own thread count says.
+    controller = _blas._scipy_blas()
+    if controller is None:
+        pytest.skip("NumPy and SciPy share one BLAS")
+    before = _scipy_threads()
+    assert _threads_in_minimize(monkeypatch) == [before]
+    assert _scipy_threads() == before
+    assert _blas._scipy_blas_on_pool()
+    numpy_library = _blas._candidate_libraries()[0]
+    for lib in controller.lib_controllers:
+        assert _callback_in(lib.filepath) == _callback_in(numpy_library) is not None
+
+
+def test_lbfgs_gives_sklearns_bits_where_scipys_dot_products_use_threads():
+    # Above 10000 entries OpenBLAS splits a dot product over its threads, so
+    # L-BFGS-B's arithmetic depends on SciPy's BLAS thread count: running it
+    # on one thread (as fastmlp once did) moved a 12k-parameter fit off
+    # scikit-learn's bits after a few iterations.
+    from sklearn.neural_network import MLPRegressor as SkRegressor
+
+    from fastmlp import MLPRegressor
+
+    if _scipy_threads() in ([], [1]):
+        pytest.skip("SciPy's BLAS runs one thread here: nothing to split")
+    rs = np.random.RandomState(3)
+    X = rs.normal(size=(40, 120)) * 100
+    y = 1e6 + rs.normal(size=40)
+    params = dict(hidden_layer_sizes=(100,), solver="lbfgs", alpha=10.0,
+                  max_iter=20, random_state=0)
+    theirs = SkRegressor(**params).fit(X, y)
+    ours = MLPRegressor(backend="numpy", **params).fit(X, y)
+    assert sum(c.size + i.size for c, i in zip(ours.coefs_, ours.intercepts_)) > 10_000
+    assert ours.n_iter_ == theirs.n_iter_
+    for mine, reference in zip(ours.coefs_ + ours.intercepts_,
+                               theirs.coefs_ + theirs.intercepts_):
+        assert_array_equal(mine, reference)
+
+
+def test_without_the_pool_lbfgs_runs_scipys_blas_on_one_thread(monkeypatch):
+    # The fallback (FASTMLP_BLAS_POOL=0, an old OpenBLAS): no spinning
+    # workers either, at the price of the last bits above 10000 parameters.
+    monkeypatch.setattr(_blas, "_scipy_blas_on_pool", lambda: False)
+    before = _scipy_threads()
+    assert _blas._scipy_blas() is not None or not before
+    expected = [1] * len(before) if _blas._scipy_blas() is not None else before
+    assert _threads_in_minimize(monkeypatch) == [expected]
+    assert _scipy_threads() == before
+
+
+def test_overlapping_lbfgs_fits_restore_scipys_threads_once_all_end(monkeypatch):
+    # Without the pool, lbfgs fits in threads overlap: the first one out
+    # must not lift the limit under the other, and the last one out must
+    # restore it, whatever the order they leave in.
+    monkeypatch.setattr(_blas, "_scipy_blas_on_pool", lambda: False)
+    scipy_threads = _scipy_threads
     before = scipy_threads()
     if _blas._scipy_blas() is None or before == [1] * len(before):
         pytest.skip("no SciPy BLAS apart from NumPy's, or it runs one thread")
-    first, second = _blas.scipy_blas_single_threaded(), _blas.scipy_blas_single_threaded()
+    first, second = _blas.scipy_blas_for_lbfgs(), _blas.scipy_blas_for_lbfgs()
     first.__enter__()
     second.__enter__()
     first.__exit__(None, None, None)
