@@ -11,7 +11,7 @@ from fastmlp import _bench
 
 CASES = [f"{name} {solver}" for name in _bench.SMALL_DATASETS
          for solver in _bench.SMALL_SOLVERS]
-MODELS = ["sklearn"] + [f"fastmlp[{name}]" for name in _bench.engine_names()]
+MODELS = _bench.available_models(torch=False)
 
 
 @pytest.mark.parametrize("model", MODELS)

@@ -207,20 +207,28 @@ def make_model(model, hidden_layer_sizes, batch_size, epochs, random_state=0):
     if model == TORCH:
         return TorchMLPClassifier(hidden_layer_sizes, batch_size, epochs,
                                   random_state=random_state)
-    params = dict(
+    cls, engine = _estimator_class(model)
+    return cls(
         hidden_layer_sizes=hidden_layer_sizes, batch_size=batch_size,
         max_iter=epochs, tol=0.0, n_iter_no_change=epochs + 1,
-        random_state=random_state,
+        random_state=random_state, **engine,
     )
+
+
+def _estimator_class(model, regression=False):
+    """scikit-learn's or fastmlp's estimator class for a row name, and the
+    parameters that pick fastmlp's engine."""
     if model == "sklearn":
-        from sklearn.neural_network import MLPClassifier
+        from sklearn import neural_network as module
 
-        return MLPClassifier(**params)
-    if model.startswith("fastmlp[") and model.endswith("]"):
-        from . import MLPClassifier
+        engine = {}
+    elif model.startswith("fastmlp[") and model.endswith("]"):
+        import fastmlp as module
 
-        return MLPClassifier(backend=model[len("fastmlp["):-1], **params)
-    raise ValueError(f"unknown model {model!r}; models here: {available_models()}")
+        engine = {"backend": model[len("fastmlp["):-1]}
+    else:
+        raise ValueError(f"unknown model {model!r}; models here: {available_models()}")
+    return (module.MLPRegressor if regression else module.MLPClassifier), engine
 
 
 def fit_quietly(estimator, X, y):
@@ -839,16 +847,8 @@ def small_data(name):
 
 def make_default_model(model, regression, solver, random_state=0):
     """An estimator with default settings but the solver (no PyTorch row)."""
-    if model == "sklearn":
-        from sklearn import neural_network as module
-
-        params = {}
-    else:
-        import fastmlp as module
-
-        params = {"backend": model[len("fastmlp["):-1]}
-    cls = module.MLPRegressor if regression else module.MLPClassifier
-    return cls(solver=solver, random_state=random_state, **params)
+    cls, engine = _estimator_class(model, regression)
+    return cls(solver=solver, random_state=random_state, **engine)
 
 
 def bench_small(quick=False, models=None, rounds=None, datasets=SMALL_DATASETS,
