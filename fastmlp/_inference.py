@@ -51,7 +51,11 @@ def forward(X, coefs, intercepts, activation, out_activation, check_finite_as=No
     ]
     layers[-1] = layers[-1][:2] + (output,)
 
-    if sp.issparse(X):
+    if sp.issparse(X) or not X.flags.c_contiguous:
+        # scikit-learn multiplies X as it is, and for CSR/CSC, F-ordered
+        # (np.asarray of a DataFrame) or strided X, BLAS (or NumPy's own
+        # loop) adds in another order than for a C copy: the first layer is
+        # NumPy's product of X itself, so it has scikit-learn's bits.
         if check_finite_as is not None:
             assert_all_finite(X, estimator_name=check_finite_as, input_name="X")
         W, b, code = layers[0]

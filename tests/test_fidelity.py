@@ -119,18 +119,30 @@ def test_lbfgs_on_diabetes(backend):
               random_state=0)
 
 
-def test_fortran_ordered_data_in_place(backend, request):
-    # Where scikit-learn multiplies X itself (lbfgs, or minibatches sliced
-    # without shuffling), an F-ordered X (np.asarray of many DataFrames) goes
-    # to BLAS transposed, and BLAS adds in another order than for the same
-    # values in C order: scikit-learn's own lbfgs loss on diabetes is 82.58
-    # for F-ordered X and 78.64 for C-ordered. The cpu engine copies X to C
-    # order, so it follows the C-ordered fit; so does inference, for every
-    # engine (fastmlp/_inference.py), in the last bit of some predictions.
-    # (Shuffled minibatches are C copies in both.)
-    request.applymarker(pytest.mark.xfail(
-        strict=True, reason="fastmlp multiplies a C copy of X"))
+@pytest.mark.parametrize("params", [
+    dict(solver="lbfgs"),
+    dict(solver="adam", shuffle=False, max_iter=40),
+    dict(solver="sgd", shuffle=False, early_stopping=True, max_iter=40),
+    dict(solver="sgd", max_iter=40),
+])
+def test_fortran_ordered_data_as_sklearn_multiplies_it(backend, params):
+    # np.asarray of a DataFrame is F-ordered, and scikit-learn multiplies it
+    # as it is where it multiplies X itself (lbfgs, unshuffled minibatches,
+    # predictions): BLAS then adds in another order than for a C copy, and
+    # 200 L-BFGS iterations turn that into a loss of 82.58 on diabetes
+    # against 78.64 for C-ordered X. Both engines must follow the F-ordered
+    # fit. (Shuffled minibatches and the early-stopping split are C copies.)
     X, y = load_diabetes(return_X_y=True)
     X = np.asfortranarray(StandardScaler().fit_transform(X))
-    _fit_both(backend, SkRegressor, MLPRegressor, X, y, solver="lbfgs",
-              random_state=0)
+    _fit_both(backend, SkRegressor, MLPRegressor, X, y, random_state=0, **params)
+
+
+def test_fortran_ordered_predictions_beyond_one_block(backend):
+    # Predictions on F-ordered X run another path than C-ordered ones (the
+    # first layer NumPy's product of the whole X, then the kernels on all
+    # rows at once, not in 512-row blocks): scikit-learn's bits there too.
+    rs = np.random.RandomState(4)
+    X = np.asfortranarray(rs.normal(size=(1500, 30)))
+    y = rs.randint(3, size=1500)
+    _fit_both(backend, SkClassifier, MLPClassifier, X, y, hidden_layer_sizes=(40,),
+              max_iter=3, shuffle=False, random_state=0)

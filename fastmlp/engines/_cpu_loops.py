@@ -83,16 +83,19 @@ def _weight_sum(single, sw, n):
 
 @jit
 def _loss_gradient(
-    a0, y, sw, sw_sum, n_rows, params, grad, work, units, act_off, delta_off,
-    coef_off, icpt_off, hidden_code, out_code, loss_code, alpha,
+    a0, x_trans, ldx, y, sw, sw_sum, n_rows, params, grad, work, units, act_off,
+    delta_off, coef_off, icpt_off, hidden_code, out_code, loss_code, alpha,
 ):
     """Loss (L2 term included) of one batch; its raw gradient goes to grad.
 
     ``a0``, ``y`` and ``sw`` point at the batch's n_rows rows of inputs,
     targets and sample weights (``sw`` = 0: unweighted; ``sw_sum`` is their
-    sum, or n_rows). The raw gradient is ``A^T delta`` for coefficients and
-    the column sums of ``delta`` for intercepts, before the L2 term and the
-    division by ``sw_sum``, which the optimizer kernels fuse into the step.
+    sum, or n_rows). The inputs are rows ``ldx`` apart, or with ``x_trans``
+    columns ``ldx`` apart (an F-ordered X, multiplied in place as NumPy
+    multiplies it, so with its bits). The raw gradient is ``A^T delta`` for
+    coefficients and the column sums of ``delta`` for intercepts, before the
+    L2 term and the division by ``sw_sum``, which the optimizer kernels fuse
+    into the step.
     """
     single = params.itemsize == 4
     size = params.itemsize
@@ -104,8 +107,12 @@ def _loss_gradient(
     a = a0
     for i in range(n_layers):
         z = w + act_off[i + 1] * size
-        _gemm(single, 0, 0, n_rows, units[i + 1], units[i], a, units[i],
-              p + coef_off[i] * size, units[i + 1], z, units[i + 1])
+        if i == 0:
+            _gemm(single, x_trans, 0, n_rows, units[1], units[0], a0, ldx,
+                  p + coef_off[0] * size, units[1], z, units[1])
+        else:
+            _gemm(single, 0, 0, n_rows, units[i + 1], units[i], a, units[i],
+                  p + coef_off[i] * size, units[i + 1], z, units[i + 1])
         code = hidden_code if i < n_layers - 1 else _IDENTITY
         _bias_activation(single, z, p + icpt_off[i] * size, n_rows, units[i + 1], code)
         a = z
@@ -119,9 +126,14 @@ def _loss_gradient(
         loss += (0.5 * alpha) * l2 / sw_sum
 
     for i in range(n_layers - 1, -1, -1):
-        a = a0 if i == 0 else w + act_off[i] * size
-        _gemm(single, 1, 0, units[i], units[i + 1], n_rows, a, units[i], delta,
-              units[i + 1], g + coef_off[i] * size, units[i + 1])
+        if i == 0:
+            # X^T: F-ordered X's transpose is row-major, ldx apart.
+            _gemm(single, 1 - x_trans, 0, units[0], units[1], n_rows, a0, ldx,
+                  delta, units[1], g + coef_off[0] * size, units[1])
+        else:
+            a = w + act_off[i] * size
+            _gemm(single, 1, 0, units[i], units[i + 1], n_rows, a, units[i], delta,
+                  units[i + 1], g + coef_off[i] * size, units[i + 1])
         _column_sums(single, delta, n_rows, units[i + 1], g + icpt_off[i] * size)
         if i > 0:
             previous = w + delta_off[i - 1] * size
@@ -134,7 +146,7 @@ def _loss_gradient(
 
 @jit
 def run_epoch(
-    X, Y, sw, order, batch_size, first_batch, stop_batch, total, params, grad,
+    X, x_trans, Y, sw, order, batch_size, first_batch, stop_batch, total, params, grad,
     work, xb, yb, swb, units, act_off, delta_off, coef_off, icpt_off,
     hidden_code, out_code, loss_code, alpha, kind, learning_rate, beta_1,
     beta_2, epsilon, momentum, nesterov, t, state_a, state_b,
@@ -143,7 +155,9 @@ def run_epoch(
     epoch; returns (``total`` + their sum of batch loss x size, t).
 
     ``order`` holds the rows to train on (an empty array: all rows of X in
-    their order, read in place). ``sw`` is empty when unweighted. For Adam,
+    their order, read in place). With ``x_trans``, ``X`` is the transpose
+    of an F-ordered X (read in place; never with ``order``, whose rows are
+    gathered from a C-ordered X). ``sw`` is empty when unweighted. For Adam,
     ``state_a``/``state_b`` are the moments and ``t`` the step counter; for
     SGD ``state_a`` is the velocity and ``learning_rate`` the current rate.
     """
@@ -151,8 +165,9 @@ def run_epoch(
     size = params.itemsize
     weighted = sw.shape[0] > 0
     gathered = order.shape[0] > 0
-    n_samples = order.shape[0] if gathered else X.shape[0]
-    n_features = X.shape[1]
+    n_features = X.shape[0] if x_trans else X.shape[1]
+    ldx = X.shape[1]
+    n_samples = order.shape[0] if gathered else X.shape[1 if x_trans else 0]
     n_outputs = Y.shape[1]
     n_params = params.shape[0]
     n_coef = icpt_off[0]
@@ -169,12 +184,14 @@ def run_epoch(
             if weighted:
                 K.gather_rows(sw.ctypes.data, size, rows, n_rows, swb.ctypes.data)
             a0 = xb.ctypes.data
+            a_trans, lda = 0, n_features
             y = yb.ctypes.data
             if weighted:
                 sw_sum = _weight_sum(single, swb.ctypes.data, n_rows)
                 sw_ptr = swb.ctypes.data
         else:
-            a0 = X.ctypes.data + start * n_features * size
+            a0 = X.ctypes.data + start * (1 if x_trans else n_features) * size
+            a_trans, lda = x_trans, ldx
             y = Y.ctypes.data + start * n_outputs * size
             if weighted:
                 sw_ptr = sw.ctypes.data + start * size
@@ -183,8 +200,9 @@ def run_epoch(
             # scikit-learn's loss (numpy.average) refuses such a batch.
             raise ZeroDivisionError("Weights sum to zero, can't be normalized")
         loss = _loss_gradient(
-            a0, y, sw_ptr, sw_sum, n_rows, params, grad, work, units, act_off,
-            delta_off, coef_off, icpt_off, hidden_code, out_code, loss_code, alpha,
+            a0, a_trans, lda, y, sw_ptr, sw_sum, n_rows, params, grad, work, units,
+            act_off, delta_off, coef_off, icpt_off, hidden_code, out_code, loss_code,
+            alpha,
         )
         if kind == ADAM:
             t += 1
@@ -213,20 +231,21 @@ def run_epoch(
 
 @jit
 def full_loss_gradient(
-    X, Y, sw, params, grad, work, units, act_off, delta_off, coef_off, icpt_off,
-    hidden_code, out_code, loss_code, alpha,
+    X, x_trans, Y, sw, params, grad, work, units, act_off, delta_off, coef_off,
+    icpt_off, hidden_code, out_code, loss_code, alpha,
 ):
-    """Loss and finished gradient over all rows of X (for L-BFGS)."""
+    """Loss and finished gradient over all rows of X (for L-BFGS); X as in
+    run_epoch."""
     weighted = sw.shape[0] > 0
-    n_rows = X.shape[0]
+    n_rows = X.shape[1 if x_trans else 0]
     single = params.itemsize == 4
     sw_sum = _weight_sum(single, sw.ctypes.data, n_rows) if weighted else float(n_rows)
     if sw_sum == 0:
         raise ZeroDivisionError("Weights sum to zero, can't be normalized")
     loss = _loss_gradient(
-        X.ctypes.data, Y.ctypes.data, sw.ctypes.data if weighted else 0, sw_sum,
-        n_rows, params, grad, work, units, act_off, delta_off, coef_off, icpt_off,
-        hidden_code, out_code, loss_code, alpha,
+        X.ctypes.data, x_trans, X.shape[1], Y.ctypes.data,
+        sw.ctypes.data if weighted else 0, sw_sum, n_rows, params, grad, work, units,
+        act_off, delta_off, coef_off, icpt_off, hidden_code, out_code, loss_code, alpha,
     )
     n_coef = icpt_off[0]
     for i in range(n_coef):

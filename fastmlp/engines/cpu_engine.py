@@ -29,8 +29,17 @@ class CpuTrainer(Trainer):
 
     def __init__(self, network, X, Y, sample_weight):
         dtype = network.dtype
-        # Already C-ordered data in the training dtype is used in place.
-        X = np.ascontiguousarray(X, dtype=dtype)
+        # Data in the training dtype is used in place when C-ordered, and
+        # when F-ordered (np.asarray of a DataFrame) too: scikit-learn
+        # multiplies such an X as it is (lbfgs, unshuffled minibatches), and
+        # BLAS adds in another order for it than for a C copy. Shuffled
+        # minibatches are C copies in scikit-learn, gathered here from one.
+        X = X.astype(dtype, copy=False)
+        if X.flags.f_contiguous and not X.flags.c_contiguous:
+            self._x_columns = X.T     # row-major, read with x_trans
+        else:
+            self._x_columns = None
+            X = np.ascontiguousarray(X)
         Y = np.ascontiguousarray(Y, dtype=dtype)
         sw = (np.empty(0, dtype) if sample_weight is None
               else np.ascontiguousarray(sample_weight, dtype=dtype))
@@ -56,6 +65,7 @@ class CpuTrainer(Trainer):
         # call; one at first, so even the first call returns quickly.
         self._slice = 1
         self._full = None      # (workspace, offsets) for L-BFGS
+        self._x_rows = None    # a C copy of an F-ordered X, to gather from
 
     def _workspace(self, n_rows):
         """One buffer for every layer's activations and deltas of n_rows rows."""
@@ -71,6 +81,17 @@ class CpuTrainer(Trainer):
             delta_off[i] = total
             total += n_rows * units[i + 1]
         return np.empty(total, dtype=self.network.dtype), act_off, delta_off
+
+    def _x(self, gathered):
+        """(X as the loops read it, x_trans): X's rows, or the transpose of
+        an F-ordered X read in place unless rows are to be gathered."""
+        if self._x_columns is None:
+            return self.X, 0
+        if not gathered:
+            return self._x_columns, 1
+        if self._x_rows is None:
+            self._x_rows = np.ascontiguousarray(self.X)
+        return self._x_rows, 0
 
     def run_epoch(self, params, optimizer, order, batch_size):
         if self._batch is None or self._batch[0] != batch_size:
@@ -99,12 +120,13 @@ class CpuTrainer(Trainer):
             momentum, nesterov, t = optimizer.momentum, int(optimizer.nesterov), 0
         n_samples = len(order) if len(order) else self.X.shape[0]
         n_batches = math.ceil(n_samples / batch_size)
+        X, x_trans = self._x(len(order) > 0)
         total, done = 0.0, 0
         while done < n_batches:
             stop = min(done + self._slice, n_batches)
             started = time.perf_counter()
             total, t = self._loops.run_epoch(
-                self.X, self.Y, self._sw, order, batch_size, done, stop, total,
+                X, x_trans, self.Y, self._sw, order, batch_size, done, stop, total,
                 params, self._grad, work, xb, yb, swb, self._units, act_off,
                 delta_off, self._coef_off, self._icpt_off, hidden, out, loss,
                 self.network.alpha, kind, float(rate), float(beta_1),
@@ -131,8 +153,9 @@ class CpuTrainer(Trainer):
             self._full = self._workspace(self.X.shape[0])
         work, act_off, delta_off = self._full
         hidden, out, loss = self._codes
+        X, x_trans = self._x(False)
         return self._loops.full_loss_gradient(
-            self.X, self.Y, self._sw, params, grad, work, self._units, act_off,
+            X, x_trans, self.Y, self._sw, params, grad, work, self._units, act_off,
             delta_off, self._coef_off, self._icpt_off, hidden, out, loss,
             self.network.alpha,
         )
