@@ -118,6 +118,6 @@ def test_ctrl_c_stops_a_long_epoch_promptly(backend):
     # The first epoch was cut short, not waited for...
     assert est.n_iter_ == 0
     assert 0 < est._optimizer.t < n_batches
-    # ...well within the seconds that epoch takes (860 GFLOP).
-    assert latency < 1.0, latency
+    # ...within the 0.25 s, where that epoch takes seconds (860 GFLOP).
+    assert latency < 0.25, latency
     assert np.isfinite(est.predict_proba(X[:10])).all()
