@@ -27,6 +27,7 @@ from sklearn.model_selection import train_test_split
 from sklearn.preprocessing import LabelBinarizer
 from sklearn.utils import _safe_indexing, check_random_state, column_or_1d
 from sklearn.utils._param_validation import Interval, Options, StrOptions
+from sklearn.utils.class_weight import compute_sample_weight
 from sklearn.utils.metaestimators import available_if
 from sklearn.utils.multiclass import (
     _check_partial_fit_first_call,
@@ -139,9 +140,9 @@ class BaseMultilayerPerceptron(BaseEstimator, ABC):
         first_pass = not hasattr(self, "coefs_") or (
             not self.warm_start and not incremental
         )
-        X, y = self._validate_input(X, y, incremental, reset=first_pass)
-        if sample_weight is not None:
-            sample_weight = _check_sample_weight(sample_weight, X)
+        X, y, sample_weight = self._validate_input(
+            X, y, sample_weight, incremental, reset=first_pass
+        )
         if y.ndim == 1:
             y = y.reshape((-1, 1))
         self._check_targets(y)
@@ -583,6 +584,17 @@ _COMMON_PARAMS_DOC = """
         reference; 'auto' picks the fastest engine available here.
 """
 
+_CLASS_WEIGHT_DOC = """    class_weight : dict, list of dict, 'balanced' or None, default=None
+        Weights of the classes, as LogisticRegression's: ``{label: weight}``
+        (one dict per output for multilabel y), or 'balanced' for
+        ``n_samples / (n_classes * np.bincount(y))``. The fit is the fit with
+        ``sample_weight * compute_sample_weight(class_weight, y)`` (a given
+        ``sample_weight`` is multiplied, not replaced), so the weights reach
+        the loss, its gradient and the early-stopping score. 'balanced' is
+        refused by ``partial_fit``, whose batches would each weigh their own
+        classes; pass ``compute_class_weight`` of all the data as a dict.
+"""
+
 _ATTRIBUTES_DOC = """
     Attributes
     ----------
@@ -618,6 +630,11 @@ _ATTRIBUTES_DOC = """
 
 
 class MLPClassifier(ClassifierMixin, BaseMultilayerPerceptron):
+    _parameter_constraints: dict = {
+        **BaseMultilayerPerceptron._parameter_constraints,
+        "class_weight": [dict, list, StrOptions({"balanced"}), None],
+    }
+
     __doc__ = (
         """Multi-layer perceptron classifier: scikit-learn's, faster.
 
@@ -627,6 +644,7 @@ class MLPClassifier(ClassifierMixin, BaseMultilayerPerceptron):
     Parameters
     ----------"""
         + _COMMON_PARAMS_DOC
+        + _CLASS_WEIGHT_DOC
         + _ATTRIBUTES_DOC
         + """    classes_ : ndarray or list of ndarray
         Class labels of each output.
@@ -669,7 +687,9 @@ class MLPClassifier(ClassifierMixin, BaseMultilayerPerceptron):
         n_iter_no_change=10,
         max_fun=15000,
         backend="auto",
+        class_weight=None,
     ):
+        self.class_weight = class_weight
         super().__init__(
             hidden_layer_sizes=hidden_layer_sizes,
             activation=activation,
@@ -698,7 +718,7 @@ class MLPClassifier(ClassifierMixin, BaseMultilayerPerceptron):
             backend=backend,
         )
 
-    def _validate_input(self, X, y, incremental, reset):
+    def _validate_input(self, X, y, sample_weight, incremental, reset):
         X, y = validate_data(
             self,
             X,
@@ -731,7 +751,29 @@ class MLPClassifier(ClassifierMixin, BaseMultilayerPerceptron):
                     "`y` has classes not in `self.classes_`. "
                     f"`self.classes_` has {self.classes_}. 'y' has {classes}."
                 )
-        return X, self._indicator(y)
+        return X, self._indicator(y), self._weigh_classes(X, y, sample_weight, incremental)
+
+    def _weigh_classes(self, X, y, sample_weight, incremental):
+        """The sample weights to train with: ``sample_weight`` (validated),
+        times ``compute_sample_weight(class_weight, y)`` when class_weight
+        is set. The product is taken in float64 before the cast to X's
+        dtype, as a user's own product passed as sample_weight would be."""
+        if self.class_weight is None:
+            if sample_weight is None:
+                return None
+            return _check_sample_weight(sample_weight, X)
+        if incremental and self.class_weight == "balanced":
+            # As SGDClassifier: balanced weights would change with each batch.
+            raise ValueError(
+                "class_weight 'balanced' is not supported for partial_fit. "
+                "In order to use 'balanced' weights, use "
+                "compute_class_weight('balanced', classes=classes, y=y) and "
+                "pass the resulting weights as the class_weight parameter."
+            )
+        weights = compute_sample_weight(self.class_weight, y)
+        if sample_weight is not None:
+            weights = weights * _check_sample_weight(sample_weight, X, dtype=np.float64)
+        return _check_sample_weight(weights, X)
 
     def _indicator(self, y):
         """``self._label_binarizer.transform(y).astype(bool)``, computed cheaply.
@@ -960,7 +1002,7 @@ class MLPRegressor(RegressorMixin, BaseMultilayerPerceptron):
             backend=backend,
         )
 
-    def _validate_input(self, X, y, incremental, reset):
+    def _validate_input(self, X, y, sample_weight, incremental, reset):
         X, y = validate_data(
             self,
             X,
@@ -973,7 +1015,9 @@ class MLPRegressor(RegressorMixin, BaseMultilayerPerceptron):
         )
         if y.ndim == 2 and y.shape[1] == 1:
             y = column_or_1d(y, warn=True)
-        return X, y
+        if sample_weight is not None:
+            sample_weight = _check_sample_weight(sample_weight, X)
+        return X, y, sample_weight
 
     def _check_targets(self, y):
         if self.loss == "poisson" and np.any(y < 0):

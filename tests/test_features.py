@@ -26,10 +26,17 @@ def _describe(value):
     return [type(value).__name__]
 
 
+# fastmlp's own parameters, and their defaults (which leave scikit-learn's
+# behaviour as it is).
+ADDED = {MLPClassifier: {"backend": "auto", "class_weight": None},
+         MLPRegressor: {"backend": "auto"}}
+
+
 def test_constructor_mirrors_sklearn():
     for ours, theirs in ((MLPClassifier, SkClassifier), (MLPRegressor, SkRegressor)):
         ours_params = ours().get_params()
-        assert ours_params.pop("backend") == "auto"
+        for name, default in ADDED[ours].items():
+            assert ours_params.pop(name) == default
         assert ours_params == theirs().get_params()
 
 
