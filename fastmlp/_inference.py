@@ -9,9 +9,13 @@ import numpy as np
 import scipy.sparse as sp
 from sklearn.utils import assert_all_finite
 
-from . import _blas
-from ._kernels import _forward
-from ._kernels._forward import ACTIVATION_CODES, bias_activation, dense_layer
+from . import _blas, _operations
+from ._kernels import _forward, _train
+from ._kernels._forward import bias_activation, dense_layer
+from ._operations import ACTIVATION_CODES
+
+_operations.check_kernel_codes(
+    _forward.ACTIVATION_CODES, _train.LOSS_CODES, _train.HIDDEN_DERIVATIVE_CODES)
 
 _blas.use_numpy_blas(_forward)
 

@@ -41,6 +41,7 @@ from sklearn.utils.validation import (
 )
 
 from . import _blas, _inference
+from ._operations import HIDDEN_ACTIVATIONS, output_loss
 from ._layout import ParamLayout
 from ._optimizers import make_optimizer
 from .engines import BACKENDS, Network, get_engine
@@ -62,7 +63,7 @@ class BaseMultilayerPerceptron(BaseEstimator, ABC):
 
     _parameter_constraints: dict = {
         "hidden_layer_sizes": ["array-like", Interval(Integral, 1, None, closed="left")],
-        "activation": [StrOptions({"identity", "logistic", "tanh", "relu"})],
+        "activation": [StrOptions(set(HIDDEN_ACTIVATIONS))],
         "solver": [StrOptions({"lbfgs", "sgd", "adam"})],
         "alpha": [Interval(Real, 0, None, closed="left")],
         "batch_size": [StrOptions({"auto"}), Interval(Integral, 1, None, closed="left")],
@@ -209,9 +210,7 @@ class BaseMultilayerPerceptron(BaseEstimator, ABC):
         """Hook for target checks that need y in its final 2-D form."""
 
     def _loss_name(self):
-        if self.loss == "log_loss" and self.out_activation_ == "logistic":
-            return "binary_log_loss"
-        return self.loss
+        return output_loss(self.loss, self.out_activation_).name
 
     def _initialize(self, layer_units):
         self.n_iter_ = 0
@@ -227,7 +226,7 @@ class BaseMultilayerPerceptron(BaseEstimator, ABC):
         # Glorot uniform initialisation, layer by layer from one RandomState:
         # all of a layer's coefficients, then its intercepts. _fit packs them
         # into the flat buffer, in the training dtype.
-        factor = 2.0 if self.activation == "logistic" else 6.0
+        factor = HIDDEN_ACTIVATIONS[self.activation].glorot_factor
         self.coefs_, self.intercepts_ = [], []
         for fan_in, fan_out in zip(layer_units[:-1], layer_units[1:]):
             bound = np.sqrt(factor / (fan_in + fan_out))

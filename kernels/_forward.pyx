@@ -21,6 +21,7 @@ from _blas cimport fastmlp_have_cblas, fastmlp_set_cblas, gemm
 from _layers cimport bias_activation as _bias_activation
 from _npy_loops cimport FASTMLP_NPY_EXP, FASTMLP_NPY_TANH, fastmlp_set_npy_loop
 
+# Keyed by the names of fastmlp/_operations.py, which checks them.
 ACTIVATION_CODES = {
     "identity": ACT_IDENTITY,
     "logistic": ACT_LOGISTIC,

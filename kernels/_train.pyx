@@ -66,7 +66,7 @@ from _losses cimport (
 )
 from _npy_loops cimport FASTMLP_NPY_EXP, FASTMLP_NPY_TANH, fastmlp_set_npy_loop
 
-# Keyed by the loss names of numpy_engine.LOSSES.
+# Keyed by the loss names of fastmlp/_operations.py, which checks them.
 LOSS_CODES = {
     "squared_error": LOSS_SQUARED_ERROR,
     "poisson": LOSS_POISSON,
@@ -75,11 +75,14 @@ LOSS_CODES = {
 }
 
 # For the shims' checks. The hidden-layer derivative exists for the codes up
-# to ACT_RELU only, as in numpy_engine.DERIVATIVES.
+# to ACT_RELU only; fastmlp/_operations.py checks its hidden activations
+# against HIDDEN_DERIVATIVE_CODES when the kernels load.
 cdef enum:
     N_ACTIVATIONS = ACT_SOFTMAX + 1
     N_HIDDEN_ACTIVATIONS = ACT_RELU + 1
     N_LOSSES = LOSS_BINARY_LOG + 1
+
+HIDDEN_DERIVATIVE_CODES = frozenset(range(N_HIDDEN_ACTIVATIONS))
 
 
 # ---------------------------------------------------------------------------

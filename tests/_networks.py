@@ -2,15 +2,20 @@
 
 import numpy as np
 
+from fastmlp._operations import OUTPUT_LOSSES
 from fastmlp.engines import Network
 
-# Output activation -> its canonical loss, and a target generator.
-OUTPUTS = {
-    "softmax": ("log_loss", lambda rs, n, k: np.eye(k)[rs.randint(k, size=n)]),
-    "logistic": ("binary_log_loss", lambda rs, n, k: rs.randint(2, size=(n, k)).astype(float)),
-    "identity": ("squared_error", lambda rs, n, k: rs.normal(size=(n, k))),
-    "exp": ("poisson", lambda rs, n, k: rs.poisson(1.5, size=(n, k)).astype(float)),
+# A target generator per loss (rs, n_rows, n_outputs) -> Y.
+TARGETS = {
+    "log_loss": lambda rs, n, k: np.eye(k)[rs.randint(k, size=n)],
+    "binary_log_loss": lambda rs, n, k: rs.randint(2, size=(n, k)).astype(float),
+    "squared_error": lambda rs, n, k: rs.normal(size=(n, k)),
+    "poisson": lambda rs, n, k: rs.poisson(1.5, size=(n, k)).astype(float),
 }
+
+# Output activation -> its canonical loss and targets, for every pair of
+# fastmlp/_operations.py (a pair without a generator fails here).
+OUTPUTS = {o.activation: (o.name, TARGETS[o.name]) for o in OUTPUT_LOSSES.values()}
 
 
 def make_problem(activation, out_activation, weighted, seed=0, n=30,

@@ -10,6 +10,7 @@ from scipy.optimize import check_grad
 from sklearn.model_selection import train_test_split
 
 from fastmlp import MLPClassifier, MLPRegressor
+from fastmlp._operations import HIDDEN_ACTIVATIONS
 from fastmlp.engines import get_engine
 from fastmlp.engines.cpu_engine import CpuEngine, CpuTrainer
 
@@ -46,7 +47,7 @@ def test_auto_picks_the_cpu_engine():
 
 
 @pytest.mark.parametrize("params", SOLVERS, ids=lambda p: "-".join(map(str, p.values())))
-@pytest.mark.parametrize("activation", ["identity", "logistic", "tanh", "relu"])
+@pytest.mark.parametrize("activation", list(HIDDEN_ACTIVATIONS))
 @pytest.mark.parametrize("weighted", [False, True])
 def test_classifier_follows_reference(digits, params, activation, weighted):
     X, y = digits
@@ -116,7 +117,7 @@ def test_float32_close_to_float64(digits):
     assert abs(acc32 - acc64) <= 0.005
 
 
-@pytest.mark.parametrize("activation", ["identity", "logistic", "tanh", "relu"])
+@pytest.mark.parametrize("activation", list(HIDDEN_ACTIVATIONS))
 @pytest.mark.parametrize("out_activation", sorted(OUTPUTS))
 @pytest.mark.parametrize("weighted", [False, True])
 def test_cpu_gradient_matches_finite_differences(activation, out_activation, weighted):

@@ -10,6 +10,7 @@ from numpy.testing import assert_allclose
 
 from fastmlp import _inference
 from fastmlp._kernels import _forward
+from fastmlp._operations import HIDDEN_ACTIVATIONS
 from fastmlp.engines import Network
 from fastmlp.engines.numpy_engine import forward as numpy_forward
 
@@ -21,7 +22,7 @@ def _weights(units, dtype, seed=0):
     return coefs, intercepts
 
 
-@pytest.mark.parametrize("activation", ["identity", "logistic", "tanh", "relu"])
+@pytest.mark.parametrize("activation", list(HIDDEN_ACTIVATIONS))
 @pytest.mark.parametrize("out_activation", ["identity", "logistic", "exp", "softmax"])
 @pytest.mark.parametrize("dtype", [np.float32, np.float64])
 def test_forward_matches_reference(activation, out_activation, dtype):

@@ -5,6 +5,7 @@ import pytest
 import scipy.sparse as sp
 from scipy.optimize import check_grad
 
+from fastmlp._operations import HIDDEN_ACTIVATIONS
 from fastmlp.engines import Network
 from fastmlp.engines.numpy_engine import loss_and_gradient
 
@@ -12,7 +13,7 @@ from _networks import OUTPUTS
 from _networks import make_problem as _problem
 
 
-@pytest.mark.parametrize("activation", ["identity", "logistic", "tanh", "relu"])
+@pytest.mark.parametrize("activation", list(HIDDEN_ACTIVATIONS))
 @pytest.mark.parametrize("out_activation", sorted(OUTPUTS))
 @pytest.mark.parametrize("weighted", [False, True])
 def test_gradient_matches_finite_differences(activation, out_activation, weighted):

@@ -12,19 +12,15 @@ from fastmlp._optimizers import SGD, Adam
 from sklearn.neural_network._base import ACTIVATIONS as SK_ACTIVATIONS
 from sklearn.neural_network._base import LOSS_FUNCTIONS as SK_LOSSES
 
+from fastmlp._operations import HIDDEN_ACTIVATIONS, OUTPUT_LOSSES
 from fastmlp.engines.numpy_engine import ACTIVATIONS, DERIVATIVES, LOSSES
 
 DTYPES = [np.float32, np.float64]
 ACT = _forward.ACTIVATION_CODES
 LOSS = _train.LOSS_CODES
-HIDDEN = ["identity", "logistic", "tanh", "relu"]
-OUTPUTS = ["identity", "logistic", "exp", "softmax"]
-CANONICAL = [
-    ("softmax", "log_loss"),
-    ("logistic", "binary_log_loss"),
-    ("identity", "squared_error"),
-    ("exp", "poisson"),
-]
+HIDDEN = list(HIDDEN_ACTIVATIONS)
+OUTPUTS = [o.activation for o in OUTPUT_LOSSES.values()]
+CANONICAL = [(o.activation, o.name) for o in OUTPUT_LOSSES.values()]
 
 
 def _rtol(dtype):

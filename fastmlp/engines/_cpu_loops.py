@@ -18,7 +18,7 @@ in one call.
 
 import numpy as np
 
-from .._kernels._forward import ACTIVATION_CODES
+from .._operations import ACTIVATION_CODES
 from .._numba_config import jit
 from . import _cython_kernels as K
 

@@ -13,15 +13,9 @@ import numpy as np
 import scipy.sparse as sp
 
 from .._numba_config import SLICE_SECONDS
+from .._operations import ACTIVATION_CODES, LOSS_CODES
 from ._base import Engine, Trainer
 from .numpy_engine import NumpyTrainer
-
-
-def _kernel_codes():
-    from .._kernels._forward import ACTIVATION_CODES
-    from .._kernels._train import LOSS_CODES
-
-    return ACTIVATION_CODES, LOSS_CODES
 
 
 class CpuTrainer(Trainer):
@@ -53,11 +47,10 @@ class CpuTrainer(Trainer):
         self._units = np.asarray(network.layer_units, dtype=np.intp)
         self._coef_off = np.array([s.start for s in layout.coef_slices], dtype=np.intp)
         self._icpt_off = np.array([s.start for s in layout.intercept_slices], dtype=np.intp)
-        activation_codes, loss_codes = _kernel_codes()
         self._codes = (
-            activation_codes[network.activation],
-            activation_codes[network.out_activation],
-            loss_codes[network.loss],
+            ACTIVATION_CODES[network.activation],
+            ACTIVATION_CODES[network.out_activation],
+            LOSS_CODES[network.loss],
         )
         self._grad = np.empty(layout.size, dtype=dtype)
         self._batch = None     # (batch_size, workspace, offsets, xb, yb, swb)

@@ -7,85 +7,19 @@ the same training trajectory.
 """
 
 import numpy as np
-from scipy.special import expit, xlogy
 from sklearn.utils.extmath import safe_sparse_dot
 
+from .._operations import HIDDEN_ACTIVATIONS, OUTPUT_LOSSES
 from ._base import Engine, Trainer
 
-
-def _softmax(Z):
-    Z -= Z.max(axis=1)[:, np.newaxis]
-    np.exp(Z, out=Z)
-    Z /= Z.sum(axis=1)[:, np.newaxis]
-
-
+# By name, from fastmlp/_operations.py: apply(Z) in place; derivative(A,
+# delta) multiplies delta by d act / dz from the output A; loss(Y, P, sw).
 ACTIVATIONS = {
-    "identity": lambda Z: None,
-    "logistic": lambda Z: expit(Z, out=Z),
-    "tanh": lambda Z: np.tanh(Z, out=Z),
-    "relu": lambda Z: np.maximum(Z, 0, out=Z),
-    "exp": lambda Z: np.exp(Z, out=Z),
-    "softmax": _softmax,
+    **{a.name: a.apply for a in HIDDEN_ACTIVATIONS.values()},
+    **{o.activation: o.apply for o in OUTPUT_LOSSES.values()},
 }
-
-
-def _identity_derivative(A, delta):
-    pass
-
-
-def _logistic_derivative(A, delta):
-    delta *= A
-    delta *= 1 - A
-
-
-def _tanh_derivative(A, delta):
-    delta *= 1 - A**2
-
-
-def _relu_derivative(A, delta):
-    delta[A == 0] = 0
-
-
-# Each takes the activation's output A and multiplies delta by d act / dz.
-DERIVATIVES = {
-    "identity": _identity_derivative,
-    "logistic": _logistic_derivative,
-    "tanh": _tanh_derivative,
-    "relu": _relu_derivative,
-}
-
-
-def _squared_error(Y, P, sample_weight):
-    return 0.5 * np.average((Y - P) ** 2, weights=sample_weight, axis=0).mean()
-
-
-def _poisson(Y, P, sample_weight):
-    # Half the Poisson deviance.
-    return np.average(
-        xlogy(Y, Y / P) - Y + P, weights=sample_weight, axis=0
-    ).sum()
-
-
-def _log_loss(Y, P, sample_weight):
-    eps = np.finfo(P.dtype).eps
-    P = np.clip(P, eps, 1 - eps)
-    return -np.average(xlogy(Y, P), weights=sample_weight, axis=0).sum()
-
-
-def _binary_log_loss(Y, P, sample_weight):
-    eps = np.finfo(P.dtype).eps
-    P = np.clip(P, eps, 1 - eps)
-    return -np.average(
-        xlogy(Y, P) + xlogy(1 - Y, 1 - P), weights=sample_weight, axis=0
-    ).sum()
-
-
-LOSSES = {
-    "squared_error": _squared_error,
-    "poisson": _poisson,
-    "log_loss": _log_loss,
-    "binary_log_loss": _binary_log_loss,
-}
+DERIVATIVES = {a.name: a.derivative for a in HIDDEN_ACTIVATIONS.values()}
+LOSSES = {o.name: o.loss for o in OUTPUT_LOSSES.values()}
 
 
 def forward(network, coefs, intercepts, X):
