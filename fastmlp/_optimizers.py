@@ -68,6 +68,14 @@ class SGD:
         return False
 
 
+def adam_rate(learning_rate_init, beta_1, beta_2, t):
+    """Adam's step size at step ``t`` (1-based), bias corrections included,
+    as scikit-learn forms it. The one definition: Adam runs it in Python and
+    the cpu engine's loops run it jitted (float powers, as Python's; Numba's
+    power by an integer would multiply)."""
+    return learning_rate_init * np.sqrt(1 - beta_2 ** float(t)) / (1 - beta_1 ** float(t))
+
+
 class Adam:
     """Adam (Kingma and Ba, 2014) with bias correction folded into the rate."""
 
@@ -92,11 +100,7 @@ class Adam:
 
     def corrected_rate(self, t):
         """The step size at step ``t`` (1-based), bias corrections included."""
-        return float(
-            self.learning_rate_init
-            * np.sqrt(1 - self.beta_2**t)
-            / (1 - self.beta_1**t)
-        )
+        return float(adam_rate(self.learning_rate_init, self.beta_1, self.beta_2, t))
 
     def step(self, params, grad):
         """Update ``params`` in place from ``grad`` (both flat)."""

@@ -183,3 +183,15 @@ def test_single_row_fast_path_keeps_checks(digits):
                        (np.asfortranarray(np.vstack([row, row]))[:, :5], "features")):
         with pytest.raises(ValueError, match=error):
             est.predict_proba(bad)
+
+
+def test_adams_rate_has_one_definition():
+    # The loops run the optimizer module's own formula, jitted: the
+    # bias-corrected rate is written once for every engine.
+    from fastmlp import _optimizers
+    from fastmlp.engines import _cpu_loops
+
+    assert _cpu_loops._adam_rate.py_func is _optimizers.adam_rate
+    for t in (1, 2, 17, 10_000):
+        assert _cpu_loops._adam_rate(1e-3, 0.9, 0.999, t) == \
+            _optimizers.Adam(1, np.float64, 1e-3, 0.9, 0.999, 1e-8).corrected_rate(t)

@@ -16,13 +16,13 @@ sum and Adam's step count go in and out, so the arithmetic is the same as
 in one call.
 """
 
-import numpy as np
-
-from .._operations import ACTIVATION_CODES
 from .._numba_config import jit
+from .._operations import ACTIVATION_CODES
+from .._optimizers import adam_rate
 from . import _cython_kernels as K
 
 _IDENTITY = ACTIVATION_CODES["identity"]
+_adam_rate = jit(adam_rate)
 ADAM, SGD = 0, 1
 
 
@@ -206,8 +206,7 @@ def run_epoch(
         )
         if kind == ADAM:
             t += 1
-            # A float power, as Python's (Numba's integer power multiplies).
-            rate = learning_rate * np.sqrt(1 - beta_2 ** float(t)) / (1 - beta_1 ** float(t))
+            rate = _adam_rate(learning_rate, beta_1, beta_2, t)
             if single:
                 K.adam_step_f32(params.ctypes.data, grad.ctypes.data, state_a.ctypes.data,
                                 state_b.ctypes.data, n_params, n_coef, alpha, sw_sum,
