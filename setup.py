@@ -2,9 +2,10 @@
 
 Everything declarative lives in pyproject.toml; this file only lists the
 extensions, because their include paths (numpy's headers) are known at build
-time only.
+time only, and hands them the C-level tunables of fastmlp/_tunables.py.
 """
 
+import runpy
 from pathlib import Path
 
 import numpy as np
@@ -12,13 +13,19 @@ from Cython.Build import cythonize
 from setuptools import Extension, setup
 
 KERNELS = Path("kernels")
+TUNABLES = Path("fastmlp", "_tunables.py")
+
+# The C-level tunables, as FASTMLP_<NAME> macros (the file imports nothing).
+tunables = runpy.run_path(str(TUNABLES))
+tunable_macros = [(f"FASTMLP_{name}", str(tunables[name])) for name in tunables["C_MACROS"]]
 
 extensions = [
     Extension(
         f"fastmlp._kernels.{pyx.stem}",
         [str(pyx)],
         include_dirs=[np.get_include(), str(KERNELS)],
-        define_macros=[("NPY_NO_DEPRECATED_API", "NPY_1_9_API_VERSION")],
+        define_macros=[("NPY_NO_DEPRECATED_API", "NPY_1_9_API_VERSION"), *tunable_macros],
+        depends=[str(TUNABLES)],
     )
     for pyx in sorted(KERNELS.glob("*.pyx"))
 ]

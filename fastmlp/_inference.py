@@ -13,6 +13,7 @@ from . import _blas, _operations
 from ._kernels import _forward, _train
 from ._kernels._forward import bias_activation, dense_layer
 from ._operations import ACTIVATION_CODES
+from ._tunables import INFERENCE_BLOCK_ROWS
 
 _operations.check_kernel_codes(
     _forward.ACTIVATION_CODES, _train.LOSS_CODES, _train.HIDDEN_DERIVATIVE_CODES)
@@ -32,12 +33,9 @@ def compute_dtype(X_dtype, coefs):
     return np.dtype(np.float64)
 
 
-# Dense input runs through the network this many rows at a time: the first
-# layer's kernel checks each block of X for non-finite values just before its
-# GEMM reads the block, instead of a separate pass over all of X (measured on
-# 10000x784 float32, hidden (100,): 11.3 ms -> 10.2 ms), and a block's hidden
-# activations stay in cache for the next layer.
-BLOCK_ROWS = 512
+# Dense input runs through the network in blocks of rows (the size and why:
+# fastmlp/_tunables.py).
+BLOCK_ROWS = INFERENCE_BLOCK_ROWS
 
 
 def forward(X, coefs, intercepts, activation, out_activation, check_finite_as=None):

@@ -44,11 +44,11 @@ from . import _blas, _inference
 from ._operations import HIDDEN_ACTIVATIONS, output_loss
 from ._layout import ParamLayout
 from ._optimizers import make_optimizer
+from ._tunables import FAST_PATH_MAX_ROWS
 from .engines import BACKENDS, Network, get_engine
 
 _STOCHASTIC_SOLVERS = ("sgd", "adam")
 _FLOAT_DTYPES = (np.dtype(np.float32), np.dtype(np.float64))
-_FAST_PATH_MAX_ROWS = 16
 _NON_FINITE_WEIGHTS = (
     "Solver produced non-finite parameter weights. The input data may contain "
     "large values and need to be preprocessed."
@@ -493,7 +493,7 @@ class BaseMultilayerPerceptron(BaseEstimator, ABC):
         return (
             type(X) is np.ndarray
             and X.ndim == 2
-            and 0 < X.shape[0] <= _FAST_PATH_MAX_ROWS
+            and 0 < X.shape[0] <= FAST_PATH_MAX_ROWS
             and X.shape[1] == self.n_features_in_
             and X.dtype in _FLOAT_DTYPES
             and X.flags.c_contiguous

@@ -17,11 +17,6 @@ import warnings
 
 JIT_OPTIONS = dict(nogil=True, fastmath=False)
 
-# The time one call of a training loop aims at. Python handles Ctrl-C only
-# between calls, so this bounds how long an interrupt waits; a call costs
-# ~20 us of dispatch, so 0.05 s of work per call hides it entirely.
-SLICE_SECONDS = 0.05
-
 _warned_no_cache = False
 
 

@@ -57,8 +57,12 @@ typedef void (*fastmlp_task)(void *arg, int part, int n_parts);
 #include <unistd.h>
 
 #define FASTMLP_POOL_MAX_PARTS 255          /* fits the generation's low byte */
-#define FASTMLP_POOL_SPIN_NS 1000000L       /* awake 1 ms after a part */
-#define FASTMLP_POOL_PAUSES 64              /* pauses between two yields */
+/* FASTMLP_POOL_SPIN_NS (how long a worker stays awake after a part) and
+ * FASTMLP_POOL_PAUSES (pauses between two yields) come from
+ * fastmlp/_tunables.py, through setup.py. */
+#if !defined(FASTMLP_POOL_SPIN_NS) || !defined(FASTMLP_POOL_PAUSES)
+#error "build the kernels with setup.py: it defines the tunables of fastmlp/_tunables.py"
+#endif
 
 #if defined(__x86_64__) || defined(__i386__)
 #define FASTMLP_PAUSE() __builtin_ia32_pause()

@@ -332,10 +332,20 @@ cdef extern from "_pool.h" nogil:
 # run right after a GEMM that OpenBLAS partitioned its own way, so a split
 # also moves half the block between the cores' caches: a whole training step
 # pays for that below ~10^5 entries even where the pass alone splits well.
+# The values: fastmlp/_tunables.py, through setup.py.
+cdef extern from *:
+    """
+    #if !defined(FASTMLP_PARALLEL_MIN_STEP) || !defined(FASTMLP_PARALLEL_MIN_ELEMENTS) \\
+        || !defined(FASTMLP_PARALLEL_MIN_BYTES)
+    #error "build the kernels with setup.py: it defines the tunables of fastmlp/_tunables.py"
+    #endif
+    """
+    enum:
+        PARALLEL_MIN_STEP "FASTMLP_PARALLEL_MIN_STEP"
+        PARALLEL_MIN_ELEMENTS "FASTMLP_PARALLEL_MIN_ELEMENTS"
+        PARALLEL_MIN_BYTES "FASTMLP_PARALLEL_MIN_BYTES"
+
 cdef enum:
-    PARALLEL_MIN_STEP = 16384       # parameters, for an optimizer step
-    PARALLEL_MIN_ELEMENTS = 131072  # entries, for activation passes
-    PARALLEL_MIN_BYTES = 65536      # bytes, for the minibatch gather
     LINE_BYTES = 64
 
 
@@ -907,6 +917,24 @@ def attach_blas_pool(size_t set_backend, size_t current_backend):
     (SciPy's) too; arguments are the first two of install_blas_pool, in that
     library. Returns True when the pool is (or already was) its backend."""
     return fastmlp_pool_attach(set_backend, current_backend) == 1
+
+
+cdef extern from "_pool.h":
+    enum:
+        FASTMLP_POOL_SPIN_NS
+        FASTMLP_POOL_PAUSES
+
+
+def compiled_tunables():
+    """The C-level tunables this build was compiled with, by their names in
+    fastmlp/_tunables.py."""
+    return {
+        "PARALLEL_MIN_STEP": PARALLEL_MIN_STEP,
+        "PARALLEL_MIN_ELEMENTS": PARALLEL_MIN_ELEMENTS,
+        "PARALLEL_MIN_BYTES": PARALLEL_MIN_BYTES,
+        "POOL_SPIN_NS": FASTMLP_POOL_SPIN_NS,
+        "POOL_PAUSES": FASTMLP_POOL_PAUSES,
+    }
 
 
 def blas_pool_info():

@@ -119,6 +119,8 @@ def _build(tmp):
     src, lib = tmp / "src", tmp / "lib"
     src.mkdir()
     shutil.copy2(ROOT / "setup.py", src)
+    (src / "fastmlp").mkdir()
+    shutil.copy2(ROOT / "fastmlp" / "_tunables.py", src / "fastmlp")
     shutil.copytree(ROOT / "kernels", src / "kernels",
                     ignore=shutil.ignore_patterns("*.c", "*_api.h"))
     env = dict(os.environ, CFLAGS=CFLAGS, LDFLAGS=LDFLAGS)

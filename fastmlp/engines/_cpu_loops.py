@@ -11,7 +11,7 @@ dtype at run time (``single``), so each loop compiles once per dtype.
 
 A call runs a slice of an epoch's minibatches, not the whole epoch: Python
 can only act on Ctrl-C between calls, so ``CpuTrainer`` sizes the slices to
-a few tens of milliseconds (``_numba_config.SLICE_SECONDS``). The running loss
+a few tens of milliseconds (``_tunables.SLICE_SECONDS``). The running loss
 sum and Adam's step count go in and out, so the arithmetic is the same as
 in one call.
 """

@@ -12,7 +12,7 @@ import time
 import numpy as np
 import scipy.sparse as sp
 
-from .._numba_config import SLICE_SECONDS
+from .._tunables import SLICE_SECONDS
 from .._operations import ACTIVATION_CODES, LOSS_CODES
 from ._base import Engine, Trainer
 from .numpy_engine import NumpyTrainer
