@@ -10,6 +10,9 @@ in float64 both produce the same bits.
 
 import numpy as np
 
+# The step kernels' codes (the cpu engine's loops dispatch on them).
+KERNEL_ADAM, KERNEL_SGD = 0, 1
+
 
 class SGD:
     """Minibatch SGD with (Nesterov) momentum and a learning-rate schedule."""
@@ -32,6 +35,16 @@ class SGD:
         """Whether this state can go on updating ``params`` for ``solver``."""
         return solver == self.kind and self.velocity.shape == params.shape \
             and self.velocity.dtype == params.dtype
+
+    def kernel_state(self):
+        """What a fused step kernel takes, the same for every optimizer:
+        (kernel code, rate, state_a, state_b, beta_1, beta_2, epsilon,
+        momentum, nesterov, step count)."""
+        return (KERNEL_SGD, float(self.learning_rate), self.velocity, self.velocity,
+                0.0, 0.0, 0.0, float(self.momentum), int(self.nesterov), 0)
+
+    def steps_taken(self, t):
+        """A kernel ran steps up to count ``t`` (SGD keeps no count)."""
 
     def step(self, params, grad):
         """Update ``params`` in place from ``grad`` (both flat)."""
@@ -101,6 +114,19 @@ class Adam:
     def corrected_rate(self, t):
         """The step size at step ``t`` (1-based), bias corrections included."""
         return float(adam_rate(self.learning_rate_init, self.beta_1, self.beta_2, t))
+
+    def kernel_state(self):
+        """As SGD.kernel_state; the kernel forms the rate of each step from
+        learning_rate_init (adam_rate)."""
+        return (KERNEL_ADAM, float(self.learning_rate_init), self.m, self.v,
+                float(self.beta_1), float(self.beta_2), float(self.epsilon), 0.0, 0, self.t)
+
+    def steps_taken(self, t):
+        """A kernel ran steps up to count ``t``: the count and the current
+        rate follow, so an interrupted fit keeps the state of its steps."""
+        self.t = t
+        if t:
+            self.learning_rate = self.corrected_rate(t)
 
     def step(self, params, grad):
         """Update ``params`` in place from ``grad`` (both flat)."""

@@ -18,12 +18,11 @@ in one call.
 
 from .._numba_config import jit
 from .._operations import ACTIVATION_CODES
-from .._optimizers import adam_rate
+from .._optimizers import KERNEL_ADAM, adam_rate
 from . import _cython_kernels as K
 
 _IDENTITY = ACTIVATION_CODES["identity"]
 _adam_rate = jit(adam_rate)
-ADAM, SGD = 0, 1
 
 
 @jit
@@ -204,7 +203,7 @@ def run_epoch(
             act_off, delta_off, coef_off, icpt_off, hidden_code, out_code, loss_code,
             alpha,
         )
-        if kind == ADAM:
+        if kind == KERNEL_ADAM:
             t += 1
             rate = _adam_rate(learning_rate, beta_1, beta_2, t)
             if single:

@@ -100,17 +100,8 @@ class CpuTrainer(Trainer):
         order = (np.empty(0, np.intp) if order is None
                  else np.ascontiguousarray(order, dtype=np.intp))
         hidden, out, loss = self._codes
-        if optimizer.kind == "adam":
-            kind, rate, state_a, state_b = (
-                self._loops.ADAM, optimizer.learning_rate_init, optimizer.m, optimizer.v)
-            beta_1, beta_2, epsilon = optimizer.beta_1, optimizer.beta_2, optimizer.epsilon
-            momentum, nesterov, t = 0.0, 0, optimizer.t
-        else:
-            kind, rate, state_a, state_b = (
-                self._loops.SGD, optimizer.learning_rate, optimizer.velocity,
-                optimizer.velocity)
-            beta_1 = beta_2 = epsilon = 0.0
-            momentum, nesterov, t = optimizer.momentum, int(optimizer.nesterov), 0
+        (kind, rate, state_a, state_b, beta_1, beta_2, epsilon, momentum, nesterov,
+         t) = optimizer.kernel_state()
         n_samples = len(order) if len(order) else self.X.shape[0]
         n_batches = math.ceil(n_samples / batch_size)
         X, x_trans = self._x(len(order) > 0)
@@ -122,18 +113,14 @@ class CpuTrainer(Trainer):
                 X, x_trans, self.Y, self._sw, order, batch_size, done, stop, total,
                 params, self._grad, work, xb, yb, swb, self._units, act_off,
                 delta_off, self._coef_off, self._icpt_off, hidden, out, loss,
-                self.network.alpha, kind, float(rate), float(beta_1),
-                float(beta_2), float(epsilon), float(momentum), nesterov, t,
-                state_a, state_b,
+                self.network.alpha, kind, rate, beta_1, beta_2, epsilon, momentum,
+                nesterov, t, state_a, state_b,
             )
             self._resize_slice(stop - done, time.perf_counter() - started)
             done = stop
-            if optimizer.kind == "adam":
-                # Kept current per call: a Ctrl-C between calls ends the fit
-                # with the state of the steps taken.
-                optimizer.t = t
-                if t:
-                    optimizer.learning_rate = optimizer.corrected_rate(t)
+            # Kept current per call: a Ctrl-C between calls ends the fit
+            # with the state of the steps taken.
+            optimizer.steps_taken(t)
         return total
 
     def _resize_slice(self, n_batches, seconds):
