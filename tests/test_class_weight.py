@@ -98,3 +98,21 @@ def test_bad_class_weights_raise_sklearns_errors():
     # The regressor has none: scikit-learn's constructor does not either.
     with pytest.raises(TypeError):
         MLPRegressor(class_weight="balanced")
+
+
+def test_sklearns_class_weight_checks(backend):
+    # scikit-learn's own checks for estimators with class_weight (its
+    # parametrize_with_checks does not yield them for this estimator).
+    from sklearn.datasets import make_blobs
+    from sklearn.model_selection import train_test_split
+    from sklearn.utils.estimator_checks import (
+        check_class_weight_balanced_classifiers,
+        check_class_weight_classifiers,
+    )
+
+    check_class_weight_classifiers("MLPClassifier", MLPClassifier(backend=backend))
+    X, y = make_blobs(centers=2, random_state=0, n_samples=200, cluster_std=20)
+    X_train, X_test, y_train, y_test = train_test_split(X, y, random_state=0)
+    check_class_weight_balanced_classifiers(
+        "MLPClassifier", MLPClassifier(backend=backend, random_state=0),
+        X_train, y_train, X_test, y_test, weights={0: 1, 1: 2})
