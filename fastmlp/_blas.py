@@ -68,15 +68,21 @@ def _numpy_blas_addresses(names):
     ):
         return None
     for path in _candidate_libraries():
-        try:
-            library = ctypes.CDLL(path)   # already loaded by NumPy: same handle
-            return tuple(
-                ctypes.cast(getattr(library, name), ctypes.c_void_p).value
-                for name in names
-            )
-        except (OSError, AttributeError):
-            continue
+        addresses = _symbol_addresses(path, names)
+        if addresses is not None:
+            return addresses
     return None
+
+
+def _symbol_addresses(path, names):
+    """Addresses of these symbols in the shared library at path (already
+    loaded, so the same handle), or None if it lacks one."""
+    try:
+        library = ctypes.CDLL(path)
+        return tuple(ctypes.cast(getattr(library, name), ctypes.c_void_p).value
+                     for name in names)
+    except (OSError, AttributeError):
+        return None
 
 
 def numpy_cblas():
@@ -142,13 +148,8 @@ def _attach_pool_to_scipy_blas(controller):
     if not share_numpy_blas_pool(_train):
         return False
     for lib in controller.lib_controllers:
-        try:
-            library = ctypes.CDLL(lib.filepath)   # already loaded: same handle
-            addresses = [ctypes.cast(getattr(library, name), ctypes.c_void_p).value
-                         for name in _SCIPY_POOL_SYMBOLS]
-        except (OSError, AttributeError):
-            return False
-        if not _train.attach_blas_pool(*addresses):
+        addresses = _symbol_addresses(lib.filepath, _SCIPY_POOL_SYMBOLS)
+        if addresses is None or not _train.attach_blas_pool(*addresses):
             return False
     return True
 

@@ -106,12 +106,11 @@ def _loss_gradient(
     a = a0
     for i in range(n_layers):
         z = w + act_off[i + 1] * size
-        if i == 0:
-            _gemm(single, x_trans, 0, n_rows, units[1], units[0], a0, ldx,
-                  p + coef_off[0] * size, units[1], z, units[1])
-        else:
-            _gemm(single, 0, 0, n_rows, units[i + 1], units[i], a, units[i],
-                  p + coef_off[i] * size, units[i + 1], z, units[i + 1])
+        # The layer's input: X as given (rows or columns ldx apart), then
+        # the previous layer's rows.
+        a_trans, lda = (x_trans, ldx) if i == 0 else (0, units[i])
+        _gemm(single, a_trans, 0, n_rows, units[i + 1], units[i], a, lda,
+              p + coef_off[i] * size, units[i + 1], z, units[i + 1])
         code = hidden_code if i < n_layers - 1 else _IDENTITY
         _bias_activation(single, z, p + icpt_off[i] * size, n_rows, units[i + 1], code)
         a = z
@@ -125,14 +124,10 @@ def _loss_gradient(
         loss += (0.5 * alpha) * l2 / sw_sum
 
     for i in range(n_layers - 1, -1, -1):
-        if i == 0:
-            # X^T: F-ordered X's transpose is row-major, ldx apart.
-            _gemm(single, 1 - x_trans, 0, units[0], units[1], n_rows, a0, ldx,
-                  delta, units[1], g + coef_off[0] * size, units[1])
-        else:
-            a = w + act_off[i] * size
-            _gemm(single, 1, 0, units[i], units[i + 1], n_rows, a, units[i], delta,
-                  units[i + 1], g + coef_off[i] * size, units[i + 1])
+        # A^T: for an F-ordered X, its transpose is row-major, ldx apart.
+        a, a_trans, lda = (a0, x_trans, ldx) if i == 0 else (w + act_off[i] * size, 0, units[i])
+        _gemm(single, 1 - a_trans, 0, units[i], units[i + 1], n_rows, a, lda, delta,
+              units[i + 1], g + coef_off[i] * size, units[i + 1])
         _column_sums(single, delta, n_rows, units[i + 1], g + icpt_off[i] * size)
         if i > 0:
             previous = w + delta_off[i - 1] * size
