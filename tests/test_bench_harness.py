@@ -119,7 +119,7 @@ def test_small_suite_rows(monkeypatch):
         fits.append(type(estimator).__module__.split(".")[0])
         return real_fit(estimator, X, y)
 
-    monkeypatch.setattr(_bench, "fit_quietly", counting_fit)
+    monkeypatch.setattr(_bench.training, "fit_quietly", counting_fit)
     models = ["sklearn", "fastmlp[numpy]"]
     rows = _bench.bench_small(models=models + [_bench.TORCH], rounds=2,
                               datasets=("iris", "diabetes"), solvers=("lbfgs",))
@@ -180,7 +180,8 @@ def test_rounds_take_the_best_fit(tiny, monkeypatch):
         def score(self, X, y):
             return 0.5
 
-    monkeypatch.setattr(_bench, "timed_fit", lambda *args: (next(times), Fitted()))
+    monkeypatch.setattr(_bench.training, "timed_fit",
+                        lambda *args: (next(times), Fitted()))
     result = _bench.time_training("sklearn", X, y, X_test, y_test, (7,), 50,
                                   epochs=2, rounds=3, memory=False, warm=False)
     assert result["seconds_per_epoch"] == pytest.approx(0.2 / 2)

@@ -1,0 +1,127 @@
+"""The benchmark harness: fastmlp's engines, scikit-learn and PyTorch side by side.
+
+    python -m fastmlp bench [--quick] [--suite NAME ...] [--epochs N]
+
+Library code with no pytest dependency: ``python -m fastmlp bench`` and the
+pytest-benchmark files in bench/ both call it. Every measurement comes back as
+a plain dict (one per table row); ``format_table`` prints them.
+
+Design: ratios, not seconds. Every suite runs all its models one after the
+other in the same process, and the GEMM floor and the GEMM peak are measured
+in the same run, so a row's ratios compare like with like on whatever machine
+runs it. Absolute seconds vary between machines (and between minutes on a
+shared one): the harness takes the best of its rounds.
+
+The modules, one job each (their docstrings say how each figure is measured):
+
+- ``cases``: the suites, their cases and sizes.
+- ``data``: the data sets, built once per process.
+- ``models``: the models a row names (scikit-learn, fastmlp per engine,
+  PyTorch) and how they are built and fitted.
+- ``floors``: GEMM work, floor and peak, what an epoch is measured against.
+- ``memory``: RSS high-water rise and tracemalloc heap peak.
+- ``training``, ``inference``, ``startup``: the suites.
+- ``report``: speed-ups, progress lines, the table, the environment line.
+
+This module runs the suites (``run``, ``run_bench``) and re-exports the names
+that ``python -m fastmlp bench``, bench/ and the tests use.
+"""
+
+import os
+import sys
+
+from .cases import (MNIST_CASES, MNIST_CLASSES, MNIST_FEATURES, MNIST_TEST,
+                    MNIST_TRAIN, MNIST_TRAIN_QUICK, PEAK_SIZE, SMALL_DATASETS,
+                    SMALL_SOLVERS, STARTUP_EPOCHS, SUITES, TABULAR_CASE,
+                    TABULAR_CLASSES, TABULAR_FEATURES, TABULAR_TEST,
+                    TABULAR_TRAIN, TORCH, TRAINING_SUITES, _case_name,
+                    quick_from_env)
+from .data import mnist_data, small_data, tabular_data
+from .floors import (_training_gemms, epoch_references, forward_work,
+                     gemm_floor, gemm_peak, gemm_work, matmul_call_overhead,
+                     use_best_peaks)
+from .inference import bench_inference
+from .memory import RssRise, heap_peak_mb
+from .models import (TorchMLPClassifier, available_models,
+                     classifier_layer_units, engine_names, fit_quietly,
+                     make_default_model, make_model, torch_available)
+from .report import COLUMNS, _log, describe_environment, format_table
+from .startup import bench_startup, first_fit_script, time_first_fit, time_import
+from .training import (bench_mnist, bench_small, bench_tabular,
+                       bench_training_case, time_training, timed_fit, warm_up)
+
+# Also here for bench/ and the tests: _case_name, _training_gemms.
+__all__ = [
+    "SUITES", "TRAINING_SUITES", "MNIST_CASES", "MNIST_TRAIN", "MNIST_TRAIN_QUICK",
+    "MNIST_TEST", "MNIST_FEATURES", "MNIST_CLASSES", "TABULAR_CASE",
+    "TABULAR_TRAIN", "TABULAR_TEST", "TABULAR_FEATURES", "TABULAR_CLASSES",
+    "PEAK_SIZE", "STARTUP_EPOCHS", "TORCH", "SMALL_DATASETS", "SMALL_SOLVERS",
+    "quick_from_env", "mnist_data", "tabular_data", "small_data",
+    "engine_names", "torch_available", "available_models", "TorchMLPClassifier",
+    "make_model", "make_default_model", "classifier_layer_units", "fit_quietly",
+    "gemm_work", "forward_work", "matmul_call_overhead", "gemm_floor",
+    "gemm_peak", "use_best_peaks", "epoch_references",
+    "RssRise", "heap_peak_mb",
+    "warm_up", "timed_fit", "time_training", "bench_training_case",
+    "bench_mnist", "bench_tabular", "bench_small", "bench_inference",
+    "time_import", "first_fit_script", "time_first_fit", "bench_startup",
+    "COLUMNS", "format_table", "describe_environment", "run", "run_bench",
+]
+
+
+_SUITE_FUNCTIONS = {
+    "mnist": bench_mnist,
+    "tabular": bench_tabular,
+    "inference": bench_inference,
+    "startup": bench_startup,
+    "small": bench_small,
+}
+
+
+def run(suites=SUITES, quick=False, epochs=None, torch=True, threads=None,
+        log=None, rounds=None):
+    """Run the named suites; a list of row dicts, in suite order.
+
+    ``rounds``: timed fits per training row, the best reported (None: each
+    suite's default).
+
+    ``threads`` limits the BLAS and OpenMP thread pools (threadpoolctl), and
+    so PyTorch's threads and those of the start-up suite's children; None
+    leaves the defaults.
+    """
+    from contextlib import nullcontext
+
+    from threadpoolctl import threadpool_limits
+
+    for name in suites:
+        if name not in _SUITE_FUNCTIONS:
+            raise ValueError(f"unknown suite {name!r}; suites: {list(SUITES)}")
+    models = available_models(torch=torch)
+    rows = []
+    with threadpool_limits(limits=threads) if threads else nullcontext():
+        for name in suites:
+            _log(log, f"suite {name}")
+            options = {} if rounds is None or name not in TRAINING_SUITES \
+                else {"rounds": rounds}
+            rows += _SUITE_FUNCTIONS[name](quick=quick, epochs=epochs,
+                                           models=models, threads=threads, log=log,
+                                           **options)
+    return use_best_peaks(rows)
+
+
+def run_bench(suites=SUITES, quick=False, epochs=None, torch=True, threads=None,
+              out=sys.stdout, err=sys.stderr, rounds=None):
+    """``python -m fastmlp bench``: run, log progress to ``err``, print the table."""
+    def log(message):
+        print(message, file=err, flush=True)
+
+    log(describe_environment(torch, threads))
+    if hasattr(os, "getloadavg") and os.getloadavg()[0] > 0.5 * (os.cpu_count() or 1):
+        log("warning: the machine is busy; BLAS threads competing for cores make "
+            "every timing below slower and noisier (--threads 1 steadies them).")
+    if torch and not torch_available():
+        log("note: PyTorch is not installed; its rows are skipped.")
+    rows = run(suites, quick=quick, epochs=epochs, torch=torch, threads=threads,
+               log=log, rounds=rounds)
+    print(format_table(rows), file=out, flush=True)
+    return rows

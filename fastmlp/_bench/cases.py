@@ -1,0 +1,44 @@
+"""The suites, their cases and sizes: constants, and how a case is named."""
+
+import os
+
+import numpy as np
+
+SUITES = ("mnist", "tabular", "inference", "startup", "small")
+TRAINING_SUITES = ("mnist", "tabular", "small")  # those that take ``rounds``
+
+# (hidden_layer_sizes, batch_size, dtype) of the MNIST-shaped suite.
+MNIST_CASES = (
+    ((100,), 200, "float32"),
+    ((512,), 128, "float32"),
+    ((100,), 200, "float64"),
+)
+MNIST_TRAIN = 60000
+MNIST_TRAIN_QUICK = 6000
+MNIST_TEST = 10000
+MNIST_FEATURES = 784
+MNIST_CLASSES = 10
+
+TABULAR_CASE = ((32,), 32, "float64")
+TABULAR_TRAIN = 10000
+TABULAR_TEST = 2000
+TABULAR_FEATURES = 20
+TABULAR_CLASSES = 3
+
+PEAK_SIZE = 2048
+STARTUP_EPOCHS = 20
+TORCH = "pytorch"
+
+# The small suite: scikit-learn's bundled data sets, every solver, default
+# settings. Classification but for diabetes.
+SMALL_DATASETS = ("iris", "wine", "breast_cancer", "digits", "diabetes")
+SMALL_SOLVERS = ("adam", "sgd", "lbfgs")
+
+
+def quick_from_env():
+    """Whether FASTMLP_BENCH_QUICK asks for the small sizes (bench/ reads it)."""
+    return os.environ.get("FASTMLP_BENCH_QUICK", "").strip() not in ("", "0")
+
+
+def _case_name(hidden_layer_sizes, batch_size, dtype):
+    return f"h{tuple(hidden_layer_sizes)} b{batch_size} {np.dtype(dtype).name}"
