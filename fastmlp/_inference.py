@@ -41,17 +41,21 @@ BLOCK_ROWS = INFERENCE_BLOCK_ROWS
 def forward(X, coefs, intercepts, activation, out_activation, check_finite_as=None):
     """Output-layer activations of the network on X (a new C-ordered array).
 
+    ``activation`` is the hidden layers' activation, or one per hidden layer.
+
     X is a validated 2-D array or CSR/CSC matrix; it is not modified.
     ``check_finite_as``: None, or the estimator name under which non-finite
     values in X raise scikit-learn's own error (``assert_all_finite``).
     """
     dtype = compute_dtype(X.dtype, coefs)
-    hidden, output = ACTIVATION_CODES[activation], ACTIVATION_CODES[out_activation]
+    n_hidden = len(coefs) - 1
+    names = ((activation,) * n_hidden if isinstance(activation, str)
+             else tuple(activation)) + (out_activation,)
     layers = [
-        (np.ascontiguousarray(W, dtype=dtype), np.ascontiguousarray(b, dtype=dtype), hidden)
-        for W, b in zip(coefs, intercepts)
+        (np.ascontiguousarray(W, dtype=dtype), np.ascontiguousarray(b, dtype=dtype),
+         ACTIVATION_CODES[name])
+        for W, b, name in zip(coefs, intercepts, names)
     ]
-    layers[-1] = layers[-1][:2] + (output,)
 
     if sp.issparse(X) or not X.flags.c_contiguous:
         # scikit-learn multiplies X as it is, and for CSR/CSC, F-ordered

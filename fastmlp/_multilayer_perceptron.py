@@ -55,6 +55,25 @@ _NON_FINITE_WEIGHTS = (
 )
 
 
+class _PerLayerActivations(Options):
+    """A tuple or list of hidden activation names, one per hidden layer.
+
+    An Options only because scikit-learn's validation takes no other kind
+    of constraint object; what it accepts is is_satisfied_by's."""
+
+    def __init__(self):
+        super().__init__(tuple, set())
+
+    def is_satisfied_by(self, val):
+        return (isinstance(val, (tuple, list)) and len(val) > 0
+                and all(isinstance(name, str) and name in HIDDEN_ACTIVATIONS
+                        for name in val))
+
+    def __str__(self):
+        return (f"a tuple of str among {sorted(HIDDEN_ACTIVATIONS)}, one per "
+                "hidden layer")
+
+
 class BaseMultilayerPerceptron(BaseEstimator, ABC):
     """Shared machinery of MLPClassifier and MLPRegressor.
 
@@ -63,7 +82,7 @@ class BaseMultilayerPerceptron(BaseEstimator, ABC):
 
     _parameter_constraints: dict = {
         "hidden_layer_sizes": ["array-like", Interval(Integral, 1, None, closed="left")],
-        "activation": [StrOptions(set(HIDDEN_ACTIVATIONS))],
+        "activation": [StrOptions(set(HIDDEN_ACTIVATIONS)), _PerLayerActivations()],
         "solver": [StrOptions({"lbfgs", "sgd", "adam"})],
         "alpha": [Interval(Real, 0, None, closed="left")],
         "batch_size": [StrOptions({"auto"}), Interval(Integral, 1, None, closed="left")],
@@ -136,6 +155,16 @@ class BaseMultilayerPerceptron(BaseEstimator, ABC):
             raise ValueError(f"hidden_layer_sizes must be > 0, got {sizes}.")
         return sizes
 
+    def _hidden_activations(self, n_hidden):
+        """The activation of each hidden layer, by name."""
+        if isinstance(self.activation, str):
+            return (self.activation,) * n_hidden
+        if len(self.activation) != n_hidden:
+            raise ValueError(
+                f"activation has {len(self.activation)} names for {n_hidden} hidden "
+                f"layer(s); give one per entry of hidden_layer_sizes, or one str.")
+        return tuple(self.activation)
+
     def _fit(self, X, y, sample_weight=None, incremental=False):
         hidden_layer_sizes = self._hidden_layer_sizes()
         first_pass = not hasattr(self, "coefs_") or (
@@ -149,10 +178,11 @@ class BaseMultilayerPerceptron(BaseEstimator, ABC):
         self._check_targets(y)
         self.n_outputs_ = y.shape[1]
         layer_units = [X.shape[1], *hidden_layer_sizes, self.n_outputs_]
+        activations = self._hidden_activations(len(hidden_layer_sizes))
         self._random_state = check_random_state(self.random_state)
 
         if first_pass:
-            self._initialize(layer_units)
+            self._initialize(layer_units, activations)
         if first_pass or self.solver not in _STOCHASTIC_SOLVERS:
             # lbfgs trains in the data's dtype (see the README's differences).
             dtype = X.dtype
@@ -174,7 +204,7 @@ class BaseMultilayerPerceptron(BaseEstimator, ABC):
 
         network = Network(
             layer_units=tuple(layer_units),
-            activation=self.activation,
+            activation=activations,
             out_activation=self.out_activation_,
             loss=self._loss_name(),
             alpha=float(self.alpha),
@@ -212,7 +242,7 @@ class BaseMultilayerPerceptron(BaseEstimator, ABC):
     def _loss_name(self):
         return output_loss(self.loss, self.out_activation_).name
 
-    def _initialize(self, layer_units):
+    def _initialize(self, layer_units, activations):
         self.n_iter_ = 0
         self.t_ = 0
         self.n_layers_ = len(layer_units)
@@ -225,10 +255,15 @@ class BaseMultilayerPerceptron(BaseEstimator, ABC):
 
         # Glorot uniform initialisation, layer by layer from one RandomState:
         # all of a layer's coefficients, then its intercepts. _fit packs them
-        # into the flat buffer, in the training dtype.
-        factor = HIDDEN_ACTIVATIONS[self.activation].glorot_factor
+        # into the flat buffer, in the training dtype. Each layer's factor is
+        # its activation's; the output layer takes the last hidden layer's,
+        # as scikit-learn's single activation sets every layer's.
+        names = activations[-1:] if activations else (
+            self.activation if isinstance(self.activation, str) else "relu",)
+        factors = [HIDDEN_ACTIVATIONS[name].glorot_factor
+                   for name in activations + names]
         self.coefs_, self.intercepts_ = [], []
-        for fan_in, fan_out in zip(layer_units[:-1], layer_units[1:]):
+        for fan_in, fan_out, factor in zip(layer_units[:-1], layer_units[1:], factors):
             bound = np.sqrt(factor / (fan_in + fan_out))
             self.coefs_.append(
                 self._random_state.uniform(-bound, bound, (fan_in, fan_out)))

@@ -5,10 +5,17 @@ Design: each function is written once as a small ``inline`` function of one
 value over the ``floating`` fused type; the array loops in the kernels are
 built from these and dispatch on an integer code, so the compiled variants
 stay few (one per dtype, not one per activation). Derivatives are taken from
-the activation's *output*, as scikit-learn does, so the forward buffers are
-all backprop needs.
+the activation's *output* where it determines them (scikit-learn's four), so
+the forward buffers are all backprop needs; an activation whose derivative
+needs the pre-activation z says so in its table entry
+(``needs_preactivation``, fastmlp/_operations.py), and the engines then keep
+z and hand it to ``times_derivative`` in place of the output.
 
-The codes are shared with Python through ``ACTIVATION_CODES`` in ``_forward``.
+Adding an activation touches this file only, of the kernels: its code in the
+enum, its formula in ``activate`` (or a block loop in _layers.pxd), its
+derivative in ``times_derivative``, and its name in ``activation_codes`` and
+``hidden_derivative_codes``, which fastmlp/_operations.py checks against its
+table when the kernels load.
 """
 
 from libc.math cimport exp, expf, log, logf
@@ -22,6 +29,7 @@ cdef enum:
     ACT_RELU = 3
     ACT_EXP = 4
     ACT_SOFTMAX = 5
+    # Hidden-only activations follow the output ones.
 
 
 cdef inline floating _exp(floating x) noexcept nogil:
@@ -49,6 +57,33 @@ cdef inline floating relu(floating x) noexcept nogil:
     return 0 if x <= 0 else x
 
 
+cdef inline floating activate(floating x, int code) noexcept nogil:
+    """act(x) for the activations computed one element at a time (tanh, exp
+    and softmax run as blocks through NumPy's loops: _layers.pxd)."""
+    if code == ACT_RELU:
+        return relu(x)
+    if code == ACT_LOGISTIC:
+        return logistic(x)
+    return x
+
+
+cdef inline dict activation_codes():
+    """Every activation's code by its name in fastmlp/_operations.py."""
+    return {
+        "identity": ACT_IDENTITY,
+        "logistic": ACT_LOGISTIC,
+        "tanh": ACT_TANH,
+        "relu": ACT_RELU,
+        "exp": ACT_EXP,
+        "softmax": ACT_SOFTMAX,
+    }
+
+
+cdef inline frozenset hidden_derivative_codes():
+    """The codes ``times_derivative`` has a derivative for."""
+    return frozenset({ACT_IDENTITY, ACT_LOGISTIC, ACT_TANH, ACT_RELU})
+
+
 cdef inline floating _log(floating x) noexcept nogil:
     if floating is float:
         return logf(x)
@@ -59,12 +94,14 @@ cdef inline floating _log(floating x) noexcept nogil:
 cdef inline floating times_derivative(
     floating delta, floating out, int code
 ) noexcept nogil:
-    """delta * (d activation / dz), from the activation's output ``out``.
+    """delta * (d activation / dz), from the activation's output ``out``
+    (or, for an activation that needs it, from the pre-activation z).
 
     The operation order is the NumPy reference's (numpy_engine.DERIVATIVES),
     so float64 results are bit-identical: logistic is (delta * out) * (1 - out)
     and relu zeroes delta where out == 0 (even an inf or nan delta).
-    Identity, and codes with no hidden-layer derivative, leave delta as is.
+    Identity leaves delta as is; so do codes with no hidden-layer
+    derivative, which the shims and fastmlp/_operations.py refuse.
     """
     # A typed 1: Cython writes a bare literal 1 as the C double 1.0, which
     # would carry float32 arithmetic out to double.

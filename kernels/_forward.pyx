@@ -13,23 +13,14 @@ and allocates. float32 and float64 share one source through ``floating``.
 
 from cython cimport floating
 
-from _activations cimport (
-    ACT_EXP, ACT_IDENTITY, ACT_LOGISTIC, ACT_RELU, ACT_SOFTMAX, ACT_TANH,
-)
+from _activations cimport activation_codes
 from _blas cimport fastmlp_have_cblas, fastmlp_set_cblas, gemm
 # The fused pass is shared with the training kernels (_train): one source.
 from _layers cimport bias_activation as _bias_activation
 from _npy_loops cimport FASTMLP_NPY_EXP, FASTMLP_NPY_TANH, fastmlp_set_npy_loop
 
 # Keyed by the names of fastmlp/_operations.py, which checks them.
-ACTIVATION_CODES = {
-    "identity": ACT_IDENTITY,
-    "logistic": ACT_LOGISTIC,
-    "tanh": ACT_TANH,
-    "relu": ACT_RELU,
-    "exp": ACT_EXP,
-    "softmax": ACT_SOFTMAX,
-}
+ACTIVATION_CODES = activation_codes()
 
 
 def bias_activation(floating[:, ::1] z, const floating[::1] b, int code):

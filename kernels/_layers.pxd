@@ -19,7 +19,7 @@ from cython cimport floating
 
 from _activations cimport (
     ACT_EXP, ACT_IDENTITY, ACT_LOGISTIC, ACT_RELU, ACT_SOFTMAX, ACT_TANH,
-    logistic, relu,
+    activate, logistic, relu,
 )
 from _npy_loops cimport exp_run, tanh_run
 
@@ -90,12 +90,9 @@ cdef inline void activation_block(
         exp_run(z, n)
     elif code == ACT_SOFTMAX:
         softmax_block(z, n_rows, n_cols)
-    elif code == ACT_RELU:
+    elif code != ACT_IDENTITY:
         for i in range(n):
-            z[i] = relu(z[i])
-    elif code == ACT_LOGISTIC:
-        for i in range(n):
-            z[i] = logistic(z[i])
+            z[i] = activate(z[i], code)
 
 
 cdef inline void bias_activation(
@@ -123,3 +120,25 @@ cdef inline void bias_activation(
                 row[j] += b[j]
     if code != ACT_RELU and code != ACT_LOGISTIC:
         activation_block(z, n_rows, n_cols, code)
+
+
+cdef inline void bias_activation_to(
+    floating *z,            # IN/OUT: row-major n_rows x n_cols
+    const floating *b,      # IN: n_cols
+    floating *out,          # OUT: n_rows x n_cols
+    Py_ssize_t n_rows,
+    Py_ssize_t n_cols,
+    int code,               # IN: an ACT_* code; softmax is row-wise
+) noexcept nogil:
+    """out = act(z + b), keeping z = z + b: the pre-activation that some
+    derivatives need (``needs_preactivation`` in fastmlp/_operations.py)."""
+    cdef Py_ssize_t i, j
+    cdef floating *row
+    cdef floating *dst
+    for i in range(n_rows):
+        row = z + i * n_cols
+        dst = out + i * n_cols
+        for j in range(n_cols):
+            row[j] += b[j]
+            dst[j] = row[j]
+    activation_block(out, n_rows, n_cols, code)

@@ -55,12 +55,14 @@ with AVX-512. -fopenmp-simd lets the L2 sum's one reduction loop vectorize.
 
 from cython cimport floating
 
-from _activations cimport ACT_IDENTITY, ACT_RELU, ACT_SOFTMAX
-from _activations cimport times_derivative
+from _activations cimport (
+    ACT_IDENTITY, activation_codes, hidden_derivative_codes, times_derivative,
+)
 from _blas cimport dot, fastmlp_have_cblas, fastmlp_set_cblas
 from _blas cimport gemm as _gemm
 from _layers cimport activation_block, fastmlp_pairwise_sum_f64_block, pairwise_sum
 from _layers cimport bias_activation as _bias_activation
+from _layers cimport bias_activation_to as _bias_activation_to
 from _losses cimport (
     LOSS_BINARY_LOG, LOSS_LOG, LOSS_POISSON, LOSS_SQUARED_ERROR, loss_term,
 )
@@ -74,15 +76,12 @@ LOSS_CODES = {
     "binary_log_loss": LOSS_BINARY_LOG,
 }
 
-# For the shims' checks. The hidden-layer derivative exists for the codes up
-# to ACT_RELU only; fastmlp/_operations.py checks its hidden activations
-# against HIDDEN_DERIVATIVE_CODES when the kernels load.
-cdef enum:
-    N_ACTIVATIONS = ACT_SOFTMAX + 1
-    N_HIDDEN_ACTIVATIONS = ACT_RELU + 1
-    N_LOSSES = LOSS_BINARY_LOG + 1
-
-HIDDEN_DERIVATIVE_CODES = frozenset(range(N_HIDDEN_ACTIVATIONS))
+# The codes the hidden-layer derivative handles (_activations.pxd);
+# fastmlp/_operations.py checks its hidden activations against them when
+# the kernels load, and the shims refuse any other code.
+HIDDEN_DERIVATIVE_CODES = hidden_derivative_codes()
+_ACTIVATION_CODE_SET = frozenset(activation_codes().values())
+_LOSS_CODE_SET = frozenset(LOSS_CODES.values())
 
 
 # ---------------------------------------------------------------------------
@@ -95,7 +94,7 @@ cdef inline void _derivative_multiply(
     int code,
 ) noexcept nogil:
     cdef Py_ssize_t i
-    if code >= N_HIDDEN_ACTIVATIONS or code == ACT_IDENTITY:
+    if code == ACT_IDENTITY:
         return
     for i in range(n):
         delta[i] = times_derivative(delta[i], a[i], code)
@@ -474,7 +473,8 @@ cdef inline void _flat_step(_FlatStep *step) noexcept nogil:
 
 cdef struct _RowPass:
     char *z                  # bias_activation: z; derivative: delta
-    const char *other        # bias_activation: b; derivative: a
+    const char *other        # bias_activation: b; derivative: a (or z)
+    char *out                # bias_activation: act(z + b), or z itself
     Py_ssize_t n_rows        # derivative: entries, as one row each
     Py_ssize_t n_cols
     Py_ssize_t itemsize
@@ -489,8 +489,12 @@ cdef inline void _row_pass_slice(
     cdef floating *z = <floating *> r.z + lo * r.n_cols
     if r.derivative:
         _derivative_multiply(<const floating *> r.other + lo, z, hi - lo, r.code)
-    else:
+    elif r.out == r.z:
         _bias_activation(z, <const floating *> r.other, hi - lo, r.n_cols, r.code)
+    else:
+        _bias_activation_to(z, <const floating *> r.other,
+                            <floating *> r.out + lo * r.n_cols, hi - lo, r.n_cols,
+                            r.code)
 
 
 cdef void _row_pass_part(void *arg, int part, int n_parts) noexcept nogil:
@@ -553,34 +557,38 @@ cdef api void gemm_f64(
 
 
 cdef api void bias_activation_f32(
-    float *z, const float *b, Py_ssize_t n_rows, Py_ssize_t n_cols, int code,
+    float *z, const float *b, float *out, Py_ssize_t n_rows, Py_ssize_t n_cols,
+    int code,
 ) noexcept nogil:
-    cdef _RowPass rows = _RowPass(<char *> z, <const char *> b, n_rows, n_cols,
-                                  4, code, False)
+    """out = act(z + b); with out != z, z keeps z + b (the pre-activation)."""
+    cdef _RowPass rows = _RowPass(<char *> z, <const char *> b, <char *> out,
+                                  n_rows, n_cols, 4, code, False)
     _row_pass(&rows)
 
 
 cdef api void bias_activation_f64(
-    double *z, const double *b, Py_ssize_t n_rows, Py_ssize_t n_cols, int code,
+    double *z, const double *b, double *out, Py_ssize_t n_rows, Py_ssize_t n_cols,
+    int code,
 ) noexcept nogil:
-    cdef _RowPass rows = _RowPass(<char *> z, <const char *> b, n_rows, n_cols,
-                                  8, code, False)
+    """out = act(z + b); with out != z, z keeps z + b (the pre-activation)."""
+    cdef _RowPass rows = _RowPass(<char *> z, <const char *> b, <char *> out,
+                                  n_rows, n_cols, 8, code, False)
     _row_pass(&rows)
 
 
 cdef api void derivative_multiply_f32(
     const float *a, float *delta, Py_ssize_t n, int code,
 ) noexcept nogil:
-    cdef _RowPass rows = _RowPass(<char *> delta, <const char *> a, n, 1, 4,
-                                  code, True)
+    cdef _RowPass rows = _RowPass(<char *> delta, <const char *> a, NULL, n, 1,
+                                  4, code, True)
     _row_pass(&rows)
 
 
 cdef api void derivative_multiply_f64(
     const double *a, double *delta, Py_ssize_t n, int code,
 ) noexcept nogil:
-    cdef _RowPass rows = _RowPass(<char *> delta, <const char *> a, n, 1, 8,
-                                  code, True)
+    cdef _RowPass rows = _RowPass(<char *> delta, <const char *> a, NULL, n, 1,
+                                  8, code, True)
     _row_pass(&rows)
 
 
@@ -692,8 +700,8 @@ cdef api void gather_rows(
 # Python shims, for the tests only: validate, then call the exported entry
 # points above. Memoryviews of different dtypes find no specialization.
 
-def _check_code(int code, int n_codes, str what):
-    if code < 0 or code >= n_codes:
+def _check_code(int code, codes, str what):
+    if code not in codes:
         raise ValueError(f"unknown {what} code {code}")
 
 
@@ -723,25 +731,35 @@ def gemm(bint trans_a, bint trans_b, double alpha,
                      &b[0, 0], ldb, beta, &c[0, 0], n)
 
 
-def bias_activation(floating[:, ::1] z, const floating[::1] b, int code):
-    """In place: ``z = act(z + b)`` (z IN/OUT, b IN)."""
-    _check_code(code, N_ACTIVATIONS, "activation")
+def bias_activation(floating[:, ::1] z, const floating[::1] b, int code,
+                    floating[:, ::1] out=None):
+    """``z = act(z + b)`` in place (z IN/OUT, b IN); with ``out``,
+    ``out = act(z + b)`` and z keeps ``z + b``."""
+    _check_code(code, _ACTIVATION_CODE_SET, "activation")
     if z.shape[1] != b.shape[0]:
         raise ValueError(
             f"bias has {b.shape[0]} entries for {z.shape[1]} columns")
+    if out is None:
+        out = z
+    elif out.shape[0] != z.shape[0] or out.shape[1] != z.shape[1]:
+        raise ValueError(f"out {out.shape[0], out.shape[1]} and z "
+                         f"{z.shape[0], z.shape[1]} differ in shape")
     if z.shape[0] == 0 or z.shape[1] == 0:
         return
     with nogil:
         if floating is float:
-            bias_activation_f32(&z[0, 0], &b[0], z.shape[0], z.shape[1], code)
+            bias_activation_f32(&z[0, 0], &b[0], &out[0, 0], z.shape[0],
+                                z.shape[1], code)
         else:
-            bias_activation_f64(&z[0, 0], &b[0], z.shape[0], z.shape[1], code)
+            bias_activation_f64(&z[0, 0], &b[0], &out[0, 0], z.shape[0],
+                                z.shape[1], code)
 
 
 def derivative_multiply(const floating[:, ::1] a, floating[:, ::1] delta,
                         int code):
-    """In place: ``delta *= act'(a)`` from the activation output a (IN)."""
-    _check_code(code, N_HIDDEN_ACTIVATIONS, "hidden activation")
+    """In place: ``delta *= act'(z)``, from the activation output a (IN),
+    or from the pre-activation for an activation that needs it."""
+    _check_code(code, HIDDEN_DERIVATIVE_CODES, "hidden activation")
     if a.shape[0] != delta.shape[0] or a.shape[1] != delta.shape[1]:
         raise ValueError(
             f"activation {a.shape[0], a.shape[1]} and delta "
@@ -761,8 +779,8 @@ def output_loss_delta(floating[:, ::1] z, const floating[:, ::1] y,
                       int loss_code, floating[:, ::1] delta):
     """Output layer: z becomes p = act(z) (IN/OUT), delta = (p - y) * sw
     (OUT); returns the data loss. ``sample_weight`` may be None."""
-    _check_code(out_code, N_ACTIVATIONS, "activation")
-    _check_code(loss_code, N_LOSSES, "loss")
+    _check_code(out_code, _ACTIVATION_CODE_SET, "activation")
+    _check_code(loss_code, _LOSS_CODE_SET, "loss")
     cdef Py_ssize_t n_rows = z.shape[0], n_cols = z.shape[1]
     if y.shape[0] != n_rows or y.shape[1] != n_cols \
             or delta.shape[0] != n_rows or delta.shape[1] != n_cols:

@@ -2,7 +2,7 @@
 
 import numpy as np
 
-from fastmlp._operations import OUTPUT_LOSSES
+from fastmlp._operations import HIDDEN_ACTIVATIONS, OUTPUT_LOSSES
 from fastmlp.engines import Network
 
 # A target generator per loss (rs, n_rows, n_outputs) -> Y.
@@ -16,6 +16,10 @@ TARGETS = {
 # Output activation -> its canonical loss and targets, for every pair of
 # fastmlp/_operations.py (a pair without a generator fails here).
 OUTPUTS = {o.activation: (o.name, TARGETS[o.name]) for o in OUTPUT_LOSSES.values()}
+
+# A per-layer activation for the two hidden layers of make_problem's
+# network: the table's last two entries, so the newest activations meet.
+PER_LAYER = tuple(HIDDEN_ACTIVATIONS)[-2:]
 
 
 def make_problem(activation, out_activation, weighted, seed=0, n=30,

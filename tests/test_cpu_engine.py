@@ -14,7 +14,7 @@ from fastmlp._operations import HIDDEN_ACTIVATIONS
 from fastmlp.engines import get_engine
 from fastmlp.engines.cpu_engine import CpuEngine, CpuTrainer
 
-from _networks import OUTPUTS, make_problem
+from _networks import OUTPUTS, PER_LAYER, make_problem
 from conftest import run_python
 
 pytestmark = pytest.mark.skipif(
@@ -117,7 +117,7 @@ def test_float32_close_to_float64(digits):
     assert abs(acc32 - acc64) <= 0.005
 
 
-@pytest.mark.parametrize("activation", list(HIDDEN_ACTIVATIONS))
+@pytest.mark.parametrize("activation", [*HIDDEN_ACTIVATIONS, PER_LAYER], ids=str)
 @pytest.mark.parametrize("out_activation", sorted(OUTPUTS))
 @pytest.mark.parametrize("weighted", [False, True])
 def test_cpu_gradient_matches_finite_differences(activation, out_activation, weighted):

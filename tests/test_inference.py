@@ -30,7 +30,7 @@ def test_forward_matches_reference(activation, out_activation, dtype):
     coefs, intercepts = _weights(units, dtype)
     X = np.random.RandomState(1).normal(size=(33, 7)).astype(dtype)
     net = Network(units, activation, out_activation, "squared_error", 0.0, np.dtype(dtype))
-    expected = numpy_forward(net, coefs, intercepts, X)[-1]
+    expected = numpy_forward(net, coefs, intercepts, X)[0][-1]
     got = _inference.forward(X, coefs, intercepts, activation, out_activation)
     assert got.dtype == dtype and got.flags.c_contiguous
     rtol = 1e-12 if dtype == np.float64 else 2e-5
@@ -92,7 +92,7 @@ def test_blocked_forward_matches_reference_across_blocks(dtype):
     n = 2 * _inference.BLOCK_ROWS + 37           # two full blocks and a partial one
     X = np.random.RandomState(4).normal(size=(n, 9)).astype(dtype)
     net = Network(units, "tanh", "softmax", "log_loss", 0.0, np.dtype(dtype))
-    expected = numpy_forward(net, coefs, intercepts, X)[-1]
+    expected = numpy_forward(net, coefs, intercepts, X)[0][-1]
     got = _inference.forward(X, coefs, intercepts, "tanh", "softmax", check_finite_as="M")
     rtol = 1e-12 if dtype == np.float64 else 2e-5
     assert_allclose(got, expected, rtol=rtol, atol=rtol)

@@ -9,11 +9,11 @@ from fastmlp._operations import HIDDEN_ACTIVATIONS
 from fastmlp.engines import Network
 from fastmlp.engines.numpy_engine import loss_and_gradient
 
-from _networks import OUTPUTS
+from _networks import OUTPUTS, PER_LAYER
 from _networks import make_problem as _problem
 
 
-@pytest.mark.parametrize("activation", list(HIDDEN_ACTIVATIONS))
+@pytest.mark.parametrize("activation", [*HIDDEN_ACTIVATIONS, PER_LAYER], ids=str)
 @pytest.mark.parametrize("out_activation", sorted(OUTPUTS))
 @pytest.mark.parametrize("weighted", [False, True])
 def test_gradient_matches_finite_differences(activation, out_activation, weighted):

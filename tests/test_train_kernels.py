@@ -41,8 +41,8 @@ P_IN, P_OUT = "T const *", "T *"
 SIGNATURES = {
     "gemm": ("void", ["int", "int", "int", "int", "int", "double", P_IN, "int",
                       P_IN, "int", "double", P_OUT, "int"]),
-    "bias_activation": ("void", [P_OUT, P_IN, "Py_ssize_t", "Py_ssize_t",
-                                 "int"]),
+    "bias_activation": ("void", [P_OUT, P_IN, P_OUT, "Py_ssize_t",
+                                 "Py_ssize_t", "int"]),
     "derivative_multiply": ("void", [P_IN, P_OUT, "Py_ssize_t", "int"]),
     "output_loss_delta": ("double", [P_OUT, P_IN, P_IN, "Py_ssize_t",
                                      "Py_ssize_t", "int", "int", P_OUT]),
@@ -89,8 +89,11 @@ def test_exported_names_and_c_signatures():
 def test_loss_codes_cover_the_reference_losses():
     assert set(LOSS) == set(LOSSES)
     assert sorted(LOSS.values()) == [0, 1, 2, 3]
-    assert ACT == {"identity": 0, "logistic": 1, "tanh": 2, "relu": 3,
-                   "exp": 4, "softmax": 5}
+    # scikit-learn's activations keep their codes; every code is distinct.
+    assert {k: ACT[k] for k in ("identity", "logistic", "tanh", "relu", "exp",
+                                "softmax")} == {"identity": 0, "logistic": 1, "tanh": 2,
+                                                "relu": 3, "exp": 4, "softmax": 5}
+    assert len(set(ACT.values())) == len(ACT)
 
 
 # --- gemm ------------------------------------------------------------------

@@ -26,8 +26,9 @@ class Network:
     ----------
     layer_units : tuple of int
         ``(n_features, *hidden_layer_sizes, n_outputs)``.
-    activation : str
-        Hidden activation: 'identity', 'logistic', 'tanh' or 'relu'.
+    activation : str or tuple of str
+        Hidden activation (a name of ``_operations.HIDDEN_ACTIVATIONS``),
+        or one per hidden layer.
     out_activation : str
         'identity', 'exp', 'logistic' or 'softmax'.
     loss : str
@@ -45,6 +46,14 @@ class Network:
     loss: str
     alpha: float
     dtype: np.dtype
+
+    @property
+    def hidden_activations(self):
+        """The activation of each hidden layer, by name."""
+        n_hidden = len(self.layer_units) - 2
+        if isinstance(self.activation, str):
+            return (self.activation,) * n_hidden
+        return tuple(self.activation)
 
     @property
     def layout(self):

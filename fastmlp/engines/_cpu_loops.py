@@ -35,11 +35,12 @@ def _gemm(single, trans_a, trans_b, m, n, k, a, lda, b, ldb, c, ldc):
 
 
 @jit
-def _bias_activation(single, z, b, n_rows, n_cols, code):
+def _bias_activation(single, z, b, out, n_rows, n_cols, code):
+    """out = act(z + b); z keeps z + b unless out is z."""
     if single:
-        K.bias_activation_f32(z, b, n_rows, n_cols, code)
+        K.bias_activation_f32(z, b, out, n_rows, n_cols, code)
     else:
-        K.bias_activation_f64(z, b, n_rows, n_cols, code)
+        K.bias_activation_f64(z, b, out, n_rows, n_cols, code)
 
 
 @jit
@@ -83,7 +84,7 @@ def _weight_sum(single, sw, n):
 @jit
 def _loss_gradient(
     a0, x_trans, ldx, y, sw, sw_sum, n_rows, params, grad, work, units, act_off,
-    delta_off, coef_off, icpt_off, hidden_code, out_code, loss_code, alpha,
+    pre_off, delta_off, coef_off, icpt_off, hidden_codes, out_code, loss_code, alpha,
 ):
     """Loss (L2 term included) of one batch; its raw gradient goes to grad.
 
@@ -95,6 +96,9 @@ def _loss_gradient(
     coefficients and the column sums of ``delta`` for intercepts, before the
     L2 term and the division by ``sw_sum``, which the optimizer kernels fuse
     into the step.
+
+    Hidden layer i applies ``hidden_codes[i]``; where ``pre_off[i]`` >= 0 its
+    pre-activation is kept there, for a derivative that needs it.
     """
     single = params.itemsize == 4
     size = params.itemsize
@@ -105,15 +109,18 @@ def _loss_gradient(
 
     a = a0
     for i in range(n_layers):
-        z = w + act_off[i + 1] * size
+        out = w + act_off[i + 1] * size
+        hidden = i < n_layers - 1
+        z = w + pre_off[i] * size if hidden and pre_off[i] >= 0 else out
         # The layer's input: X as given (rows or columns ldx apart), then
         # the previous layer's rows.
         a_trans, lda = (x_trans, ldx) if i == 0 else (0, units[i])
         _gemm(single, a_trans, 0, n_rows, units[i + 1], units[i], a, lda,
               p + coef_off[i] * size, units[i + 1], z, units[i + 1])
-        code = hidden_code if i < n_layers - 1 else _IDENTITY
-        _bias_activation(single, z, p + icpt_off[i] * size, n_rows, units[i + 1], code)
-        a = z
+        code = hidden_codes[i] if hidden else _IDENTITY
+        _bias_activation(single, z, p + icpt_off[i] * size, out, n_rows, units[i + 1],
+                         code)
+        a = out
     delta = w + delta_off[n_layers - 1] * size
     loss = _output_loss_delta(single, a, y, sw, n_rows, units[n_layers],
                               out_code, loss_code, delta)
@@ -133,7 +140,10 @@ def _loss_gradient(
             previous = w + delta_off[i - 1] * size
             _gemm(single, 0, 1, n_rows, units[i], units[i + 1], delta, units[i + 1],
                   p + coef_off[i] * size, units[i + 1], previous, units[i])
-            _derivative_multiply(single, a, previous, n_rows * units[i], hidden_code)
+            # From the pre-activation where kept, else from the output.
+            source = w + pre_off[i - 1] * size if pre_off[i - 1] >= 0 else a
+            _derivative_multiply(single, source, previous, n_rows * units[i],
+                                 hidden_codes[i - 1])
             delta = previous
     return loss
 
@@ -141,8 +151,8 @@ def _loss_gradient(
 @jit
 def run_epoch(
     X, x_trans, Y, sw, order, batch_size, first_batch, stop_batch, total, params, grad,
-    work, xb, yb, swb, units, act_off, delta_off, coef_off, icpt_off,
-    hidden_code, out_code, loss_code, alpha, kind, learning_rate, beta_1,
+    work, xb, yb, swb, units, act_off, pre_off, delta_off, coef_off, icpt_off,
+    hidden_codes, out_code, loss_code, alpha, kind, learning_rate, beta_1,
     beta_2, epsilon, momentum, nesterov, t, state_a, state_b,
 ):
     """Train minibatches ``first_batch`` to ``stop_batch`` (exclusive) of an
@@ -195,8 +205,8 @@ def run_epoch(
             raise ZeroDivisionError("Weights sum to zero, can't be normalized")
         loss = _loss_gradient(
             a0, a_trans, lda, y, sw_ptr, sw_sum, n_rows, params, grad, work, units,
-            act_off, delta_off, coef_off, icpt_off, hidden_code, out_code, loss_code,
-            alpha,
+            act_off, pre_off, delta_off, coef_off, icpt_off, hidden_codes, out_code,
+            loss_code, alpha,
         )
         if kind == KERNEL_ADAM:
             t += 1
@@ -224,8 +234,8 @@ def run_epoch(
 
 @jit
 def full_loss_gradient(
-    X, x_trans, Y, sw, params, grad, work, units, act_off, delta_off, coef_off,
-    icpt_off, hidden_code, out_code, loss_code, alpha,
+    X, x_trans, Y, sw, params, grad, work, units, act_off, pre_off, delta_off,
+    coef_off, icpt_off, hidden_codes, out_code, loss_code, alpha,
 ):
     """Loss and finished gradient over all rows of X (for L-BFGS); X as in
     run_epoch."""
@@ -238,7 +248,8 @@ def full_loss_gradient(
     loss = _loss_gradient(
         X.ctypes.data, x_trans, X.shape[1], Y.ctypes.data,
         sw.ctypes.data if weighted else 0, sw_sum, n_rows, params, grad, work, units,
-        act_off, delta_off, coef_off, icpt_off, hidden_code, out_code, loss_code, alpha,
+        act_off, pre_off, delta_off, coef_off, icpt_off, hidden_codes, out_code,
+        loss_code, alpha,
     )
     n_coef = icpt_off[0]
     for i in range(n_coef):

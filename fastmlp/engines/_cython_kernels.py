@@ -41,7 +41,7 @@ def _signatures(real):
     return {
         "gemm": types.void(_int, _int, _int, _int, _int, _dbl, _ptr, _int,
                            _ptr, _int, _dbl, _ptr, _int),
-        "bias_activation": types.void(_ptr, _ptr, _size, _size, _int),
+        "bias_activation": types.void(_ptr, _ptr, _ptr, _size, _size, _int),
         "derivative_multiply": types.void(_ptr, _ptr, _size, _int),
         "output_loss_delta": _dbl(_ptr, _ptr, _ptr, _size, _size, _int, _int, _ptr),
         "column_sums": types.void(_ptr, _size, _size, _ptr),

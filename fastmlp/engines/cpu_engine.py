@@ -13,7 +13,7 @@ import numpy as np
 import scipy.sparse as sp
 
 from .._tunables import SLICE_SECONDS
-from .._operations import ACTIVATION_CODES, LOSS_CODES
+from .._operations import ACTIVATION_CODES, HIDDEN_ACTIVATIONS, LOSS_CODES
 from ._base import Engine, Trainer
 from .numpy_engine import NumpyTrainer
 
@@ -47,11 +47,14 @@ class CpuTrainer(Trainer):
         self._units = np.asarray(network.layer_units, dtype=np.intp)
         self._coef_off = np.array([s.start for s in layout.coef_slices], dtype=np.intp)
         self._icpt_off = np.array([s.start for s in layout.intercept_slices], dtype=np.intp)
+        hidden = network.hidden_activations
         self._codes = (
-            ACTIVATION_CODES[network.activation],
+            np.array([ACTIVATION_CODES[name] for name in hidden], dtype=np.intc),
             ACTIVATION_CODES[network.out_activation],
             LOSS_CODES[network.loss],
         )
+        # The hidden layers whose derivative needs the pre-activation.
+        self._keeps_pre = [HIDDEN_ACTIVATIONS[name].needs_preactivation for name in hidden]
         self._grad = np.empty(layout.size, dtype=dtype)
         self._batch = None     # (batch_size, workspace, offsets, xb, yb, swb)
         # Minibatches per loop call, grown or shrunk towards SLICE_SECONDS a
@@ -61,19 +64,27 @@ class CpuTrainer(Trainer):
         self._x_rows = None    # a C copy of an F-ordered X, to gather from
 
     def _workspace(self, n_rows):
-        """One buffer for every layer's activations and deltas of n_rows rows."""
+        """One buffer for every layer's activations, kept pre-activations
+        and deltas of n_rows rows: (buffer, offsets), the offsets as the
+        loops take them (act_off, pre_off, delta_off; pre_off -1 where a
+        hidden layer keeps none)."""
         units = self._units
         n_layers = len(units) - 1
         act_off = np.zeros(n_layers + 1, dtype=np.intp)
+        pre_off = np.full(n_layers, -1, dtype=np.intp)
         delta_off = np.zeros(n_layers, dtype=np.intp)
         total = 0
         for i in range(1, n_layers + 1):
             act_off[i] = total
             total += n_rows * units[i]
+        for i, keeps in enumerate(self._keeps_pre):
+            if keeps:
+                pre_off[i] = total
+                total += n_rows * units[i + 1]
         for i in range(n_layers):
             delta_off[i] = total
             total += n_rows * units[i + 1]
-        return np.empty(total, dtype=self.network.dtype), act_off, delta_off
+        return np.empty(total, dtype=self.network.dtype), (act_off, pre_off, delta_off)
 
     def _x(self, gathered):
         """(X as the loops read it, x_trans): X's rows, or the transpose of
@@ -96,7 +107,7 @@ class CpuTrainer(Trainer):
                 np.empty((batch_size, self.Y.shape[1]), dtype),
                 np.empty(batch_size if self.sample_weight is not None else 0, dtype),
             )
-        _, work, act_off, delta_off, xb, yb, swb = self._batch
+        _, work, offsets, xb, yb, swb = self._batch
         order = (np.empty(0, np.intp) if order is None
                  else np.ascontiguousarray(order, dtype=np.intp))
         hidden, out, loss = self._codes
@@ -111,8 +122,8 @@ class CpuTrainer(Trainer):
             started = time.perf_counter()
             total, t = self._loops.run_epoch(
                 X, x_trans, self.Y, self._sw, order, batch_size, done, stop, total,
-                params, self._grad, work, xb, yb, swb, self._units, act_off,
-                delta_off, self._coef_off, self._icpt_off, hidden, out, loss,
+                params, self._grad, work, xb, yb, swb, self._units, *offsets,
+                self._coef_off, self._icpt_off, hidden, out, loss,
                 self.network.alpha, kind, rate, beta_1, beta_2, epsilon, momentum,
                 nesterov, t, state_a, state_b,
             )
@@ -131,12 +142,12 @@ class CpuTrainer(Trainer):
     def loss_grad(self, params, grad):
         if self._full is None:
             self._full = self._workspace(self.X.shape[0])
-        work, act_off, delta_off = self._full
+        work, offsets = self._full
         hidden, out, loss = self._codes
         X, x_trans = self._x(False)
         return self._loops.full_loss_gradient(
-            X, x_trans, self.Y, self._sw, params, grad, work, self._units, act_off,
-            delta_off, self._coef_off, self._icpt_off, hidden, out, loss,
+            X, x_trans, self.Y, self._sw, params, grad, work, self._units, *offsets,
+            self._coef_off, self._icpt_off, hidden, out, loss,
             self.network.alpha,
         )
 

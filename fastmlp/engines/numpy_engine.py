@@ -12,8 +12,9 @@ from sklearn.utils.extmath import safe_sparse_dot
 from .._operations import HIDDEN_ACTIVATIONS, OUTPUT_LOSSES
 from ._base import Engine, Trainer
 
-# By name, from fastmlp/_operations.py: apply(Z) in place; derivative(A,
-# delta) multiplies delta by d act / dz from the output A; loss(Y, P, sw).
+# By name, from fastmlp/_operations.py: apply(Z) in place; derivative(S,
+# delta) multiplies delta by d act / dz, from S the output (or, where the
+# entry needs it, the pre-activation); loss(Y, P, sw).
 ACTIVATIONS = {
     **{a.name: a.apply for a in HIDDEN_ACTIVATIONS.values()},
     **{o.activation: o.apply for o in OUTPUT_LOSSES.values()},
@@ -23,15 +24,20 @@ LOSSES = {o.name: o.loss for o in OUTPUT_LOSSES.values()}
 
 
 def forward(network, coefs, intercepts, X):
-    """All layer outputs ``[X, A_1, ..., A_out]`` of the network on X."""
-    activations = [X]
-    last = len(coefs) - 1
-    for i, (W, b) in enumerate(zip(coefs, intercepts)):
+    """All layer outputs ``[X, A_1, ..., A_out]`` of the network on X, and
+    what each hidden layer's derivative is taken from (its pre-activation
+    where its activation needs that, else its output)."""
+    activations, sources = [X], []
+    names = network.hidden_activations + (network.out_activation,)
+    for W, b, name in zip(coefs, intercepts, names):
         Z = safe_sparse_dot(activations[-1], W)
         Z += b
-        ACTIVATIONS[network.out_activation if i == last else network.activation](Z)
+        hidden = HIDDEN_ACTIVATIONS.get(name)
+        pre = Z.copy() if hidden is not None and hidden.needs_preactivation else None
+        ACTIVATIONS[name](Z)
         activations.append(Z)
-    return activations
+        sources.append(Z if pre is None else pre)
+    return activations, sources
 
 
 def loss_and_gradient(network, params, X, Y, sample_weight, grad):
@@ -46,7 +52,7 @@ def loss_and_gradient(network, params, X, Y, sample_weight, grad):
     intercept_grads = layout.intercept_views(grad)
     alpha = network.alpha
 
-    activations = forward(network, coefs, intercepts, X)
+    activations, sources = forward(network, coefs, intercepts, X)
     # The loss in float64 whatever the network's dtype, as scikit-learn's
     # float64 (or integer) targets make it: a float32 model's loss can
     # overflow float32 where scikit-learn reports a finite one. The
@@ -68,7 +74,7 @@ def loss_and_gradient(network, params, X, Y, sample_weight, grad):
     delta = activations[-1] - Y
     if sample_weight is not None:
         delta *= sample_weight.reshape(-1, 1)
-    derivative = DERIVATIVES[network.activation]
+    hidden = network.hidden_activations
     for i in range(len(coefs) - 1, -1, -1):
         coef_grads[i][...] = safe_sparse_dot(activations[i].T, delta)
         coef_grads[i] += alpha * coefs[i]
@@ -76,7 +82,7 @@ def loss_and_gradient(network, params, X, Y, sample_weight, grad):
         intercept_grads[i][...] = np.sum(delta, axis=0) / sw_sum
         if i > 0:
             delta = safe_sparse_dot(delta, coefs[i].T)
-            derivative(activations[i], delta)
+            DERIVATIVES[hidden[i - 1]](sources[i - 1], delta)
     return loss
 
 

@@ -1,0 +1,100 @@
+"""The training features scikit-learn's MLP lacks (issue 9): per-layer
+activations, the added activations and optimizers, dropout and a validation
+set of the user's. Each holds on every engine, the numpy engine being the
+oracle, and leaves scikit-learn's results as they are when it is off."""
+
+import numpy as np
+import pytest
+from numpy.testing import assert_allclose, assert_array_equal
+from sklearn.utils._param_validation import InvalidParameterError
+
+from fastmlp import MLPClassifier, MLPRegressor
+from fastmlp._operations import HIDDEN_ACTIVATIONS
+
+from conftest import run_python
+
+HIDDEN = list(HIDDEN_ACTIVATIONS)
+
+
+def _fit_both(cls, X, y, **params):
+    """The same fit on the numpy and the cpu engine."""
+    return [cls(backend=b, **params).fit(X, y) for b in ("numpy", "cpu")]
+
+
+def _assert_follows(reference, model, rtol=1e-6):
+    assert_allclose(model.loss_curve_, reference.loss_curve_, rtol=rtol)
+    for a, b in zip(model.coefs_ + model.intercepts_,
+                    reference.coefs_ + reference.intercepts_):
+        assert_allclose(a, b, rtol=rtol, atol=rtol * 1e-3)
+
+
+# --- per-layer activations ------------------------------------------------
+
+def test_a_tuple_of_one_name_is_that_name(digits, backend):
+    X, y = digits
+    common = dict(hidden_layer_sizes=(12, 9), max_iter=3, random_state=0, backend=backend)
+    for name in HIDDEN:
+        one = MLPClassifier(activation=name, **common).fit(X, y)
+        each = MLPClassifier(activation=(name, name), **common).fit(X, y)
+        assert one.loss_curve_ == each.loss_curve_
+        for a, b in zip(one.coefs_, each.coefs_):
+            assert_array_equal(a, b)
+
+
+@pytest.mark.parametrize("solver", ["adam", "lbfgs"])
+def test_mixed_activations_follow_the_reference(digits, solver):
+    X, y = digits
+    names = tuple(reversed(HIDDEN))[:3]
+    numpy_fit, cpu_fit = _fit_both(
+        MLPClassifier, X[:400], y[:400], hidden_layer_sizes=(11, 8, 6),
+        activation=names, solver=solver, max_iter=8, random_state=1)
+    if solver == "lbfgs":
+        assert cpu_fit.loss_ == pytest.approx(numpy_fit.loss_, rel=1e-6)
+    else:
+        _assert_follows(numpy_fit, cpu_fit)
+    assert_allclose(cpu_fit.predict_proba(X), numpy_fit.predict_proba(X), rtol=1e-6,
+                    atol=1e-9)
+
+
+def test_each_layer_gets_its_activations_glorot_bound():
+    # logistic's factor is 2, the others' 6; the output layer takes the last
+    # hidden layer's, as scikit-learn's one activation sets every layer's.
+    X = np.random.RandomState(0).normal(size=(30, 40))
+    y = np.arange(30) % 3
+    model = MLPClassifier(hidden_layer_sizes=(50, 60), activation=("logistic", "tanh"),
+                          max_iter=1, learning_rate_init=1e-300, solver="sgd",
+                          momentum=0, random_state=0).fit(X, y)
+    for W, factor in zip(model.coefs_, (2, 6, 6)):
+        bound = np.sqrt(factor / sum(W.shape))
+        assert np.abs(W).max() <= bound
+        assert np.abs(W).max() > 0.9 * bound
+
+
+def test_bad_per_layer_activations_are_refused():
+    X, y = [[0.0], [1.0], [2.0]], [0, 1, 0]
+    with pytest.raises(InvalidParameterError, match="activation"):
+        MLPClassifier(activation=("relu", "swish"), hidden_layer_sizes=(2, 2)).fit(X, y)
+    with pytest.raises(InvalidParameterError, match="activation"):
+        MLPClassifier(activation=(), hidden_layer_sizes=(2,)).fit(X, y)
+    with pytest.raises(ValueError, match="3 names for 2 hidden"):
+        MLPRegressor(activation=("relu",) * 3, hidden_layer_sizes=(2, 2)).fit(X, y)
+
+
+def test_per_layer_model_pickles_and_predicts_without_numba(digits, tmp_path):
+    import pickle
+
+    X, y = digits
+    model = MLPClassifier(hidden_layer_sizes=(10, 10), activation=tuple(HIDDEN[-2:]),
+                          max_iter=3, random_state=0).fit(X, y)
+    path = tmp_path / "model.pkl"
+    path.write_bytes(pickle.dumps(model))
+    np.save(tmp_path / "X.npy", X[:50])
+    expected = model.predict_proba(X[:50])
+    code = f"""
+import sys, pickle, numpy as np
+sys.modules['numba'] = None
+model = pickle.loads(open({str(path)!r}, 'rb').read())
+np.save({str(tmp_path / 'out.npy')!r}, model.predict_proba(np.load({str(tmp_path / 'X.npy')!r})))
+"""
+    assert run_python(code, capture_output=True).returncode == 0
+    assert_array_equal(np.load(tmp_path / "out.npy"), expected)
