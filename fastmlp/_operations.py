@@ -50,6 +50,9 @@ class OutputLoss:
 
 # --------------------------------------------------------- NumPy references
 
+LEAKY_RELU_SLOPE = 0.01   # the kernels' LEAKY_RELU_SLOPE (_activations.pxd)
+
+
 def _identity(Z):
     pass
 
@@ -76,6 +79,11 @@ def _softmax(Z):
     Z /= Z.sum(axis=1)[:, np.newaxis]
 
 
+def _leaky_relu(Z):
+    # z where z > 0, else 0.01 z (a NaN stays NaN).
+    np.multiply(Z, LEAKY_RELU_SLOPE, out=Z, where=~(Z > 0))
+
+
 def _identity_derivative(A, delta):
     pass
 
@@ -91,6 +99,12 @@ def _tanh_derivative(A, delta):
 
 def _relu_derivative(A, delta):
     delta[A == 0] = 0
+
+
+def _leaky_relu_derivative(A, delta):
+    # The slope wherever the output is not positive (z = 0 included, as
+    # PyTorch's), from the output: its sign is z's.
+    np.multiply(delta, LEAKY_RELU_SLOPE, out=delta, where=~(A > 0))
 
 
 def _squared_error(Y, P, sample_weight):
@@ -125,6 +139,7 @@ HIDDEN_ACTIVATIONS = {a.name: a for a in (
     HiddenActivation("logistic", 1, _logistic, _logistic_derivative, glorot_factor=2.0),
     HiddenActivation("tanh", 2, _tanh, _tanh_derivative),
     HiddenActivation("relu", 3, _relu, _relu_derivative),
+    HiddenActivation("leaky_relu", 6, _leaky_relu, _leaky_relu_derivative),
 )}
 
 OUTPUT_LOSSES = {o.name: o for o in (

@@ -22,6 +22,9 @@ from libc.math cimport exp, expf, log, logf
 from cython cimport floating
 
 
+DEF LEAKY_RELU_SLOPE = 0.01   # fastmlp/_operations.py's LEAKY_RELU_SLOPE
+
+
 cdef enum:
     ACT_IDENTITY = 0
     ACT_LOGISTIC = 1
@@ -30,6 +33,7 @@ cdef enum:
     ACT_EXP = 4
     ACT_SOFTMAX = 5
     # Hidden-only activations follow the output ones.
+    ACT_LEAKY_RELU = 6
 
 
 cdef inline floating _exp(floating x) noexcept nogil:
@@ -64,6 +68,8 @@ cdef inline floating activate(floating x, int code) noexcept nogil:
         return relu(x)
     if code == ACT_LOGISTIC:
         return logistic(x)
+    if code == ACT_LEAKY_RELU:
+        return leaky_relu(x)
     return x
 
 
@@ -76,12 +82,21 @@ cdef inline dict activation_codes():
         "relu": ACT_RELU,
         "exp": ACT_EXP,
         "softmax": ACT_SOFTMAX,
+        "leaky_relu": ACT_LEAKY_RELU,
     }
 
 
 cdef inline frozenset hidden_derivative_codes():
     """The codes ``times_derivative`` has a derivative for."""
-    return frozenset({ACT_IDENTITY, ACT_LOGISTIC, ACT_TANH, ACT_RELU})
+    return frozenset({ACT_IDENTITY, ACT_LOGISTIC, ACT_TANH, ACT_RELU,
+                      ACT_LEAKY_RELU})
+
+
+cdef inline floating leaky_relu(floating x) noexcept nogil:
+    # x where x > 0, else LEAKY_RELU_SLOPE x (in x's type): a NaN stays NaN.
+    if x > 0:
+        return x
+    return <floating> LEAKY_RELU_SLOPE * x
 
 
 cdef inline floating _log(floating x) noexcept nogil:
@@ -112,4 +127,7 @@ cdef inline floating times_derivative(
         return delta * (one - out * out)
     if code == ACT_LOGISTIC:
         return delta * out * (one - out)
+    if code == ACT_LEAKY_RELU:
+        # From the output, whose sign is z's; the slope at z = 0 too.
+        return delta if out > 0 else delta * <floating> LEAKY_RELU_SLOPE
     return delta
