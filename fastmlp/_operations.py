@@ -84,6 +84,11 @@ def _leaky_relu(Z):
     np.multiply(Z, LEAKY_RELU_SLOPE, out=Z, where=~(Z > 0))
 
 
+def _elu(Z):
+    # z where z > 0, else exp(z) - 1 (expm1: exact near 0).
+    np.expm1(Z, out=Z, where=~(Z > 0))
+
+
 def _identity_derivative(A, delta):
     pass
 
@@ -105,6 +110,12 @@ def _leaky_relu_derivative(A, delta):
     # The slope wherever the output is not positive (z = 0 included, as
     # PyTorch's), from the output: its sign is z's.
     np.multiply(delta, LEAKY_RELU_SLOPE, out=delta, where=~(A > 0))
+
+
+def _elu_derivative(Z, delta):
+    # From the pre-activation: exp(z) where z <= 0, exp(0) = 1 above (and
+    # no overflow); the output's exp(z) - 1 + 1 would lose exp(z)'s bits.
+    delta *= np.exp(np.minimum(Z, 0))
 
 
 def _squared_error(Y, P, sample_weight):
@@ -140,6 +151,7 @@ HIDDEN_ACTIVATIONS = {a.name: a for a in (
     HiddenActivation("tanh", 2, _tanh, _tanh_derivative),
     HiddenActivation("relu", 3, _relu, _relu_derivative),
     HiddenActivation("leaky_relu", 6, _leaky_relu, _leaky_relu_derivative),
+    HiddenActivation("elu", 7, _elu, _elu_derivative, needs_preactivation=True),
 )}
 
 OUTPUT_LOSSES = {o.name: o for o in (

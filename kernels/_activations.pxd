@@ -18,7 +18,7 @@ derivative in ``times_derivative``, and its name in ``activation_codes`` and
 table when the kernels load.
 """
 
-from libc.math cimport exp, expf, log, logf
+from libc.math cimport exp, expf, expm1, expm1f, log, logf
 from cython cimport floating
 
 
@@ -34,6 +34,7 @@ cdef enum:
     ACT_SOFTMAX = 5
     # Hidden-only activations follow the output ones.
     ACT_LEAKY_RELU = 6
+    ACT_ELU = 7
 
 
 cdef inline floating _exp(floating x) noexcept nogil:
@@ -70,6 +71,8 @@ cdef inline floating activate(floating x, int code) noexcept nogil:
         return logistic(x)
     if code == ACT_LEAKY_RELU:
         return leaky_relu(x)
+    if code == ACT_ELU:
+        return elu(x)
     return x
 
 
@@ -83,13 +86,14 @@ cdef inline dict activation_codes():
         "exp": ACT_EXP,
         "softmax": ACT_SOFTMAX,
         "leaky_relu": ACT_LEAKY_RELU,
+        "elu": ACT_ELU,
     }
 
 
 cdef inline frozenset hidden_derivative_codes():
     """The codes ``times_derivative`` has a derivative for."""
     return frozenset({ACT_IDENTITY, ACT_LOGISTIC, ACT_TANH, ACT_RELU,
-                      ACT_LEAKY_RELU})
+                      ACT_LEAKY_RELU, ACT_ELU})
 
 
 cdef inline floating leaky_relu(floating x) noexcept nogil:
@@ -97,6 +101,16 @@ cdef inline floating leaky_relu(floating x) noexcept nogil:
     if x > 0:
         return x
     return <floating> LEAKY_RELU_SLOPE * x
+
+
+cdef inline floating elu(floating x) noexcept nogil:
+    # x where x > 0, else exp(x) - 1 through expm1 (exact near 0).
+    if x > 0:
+        return x
+    if floating is float:
+        return expm1f(x)
+    else:
+        return expm1(x)
 
 
 cdef inline floating _log(floating x) noexcept nogil:
@@ -130,4 +144,7 @@ cdef inline floating times_derivative(
     if code == ACT_LEAKY_RELU:
         # From the output, whose sign is z's; the slope at z = 0 too.
         return delta if out > 0 else delta * <floating> LEAKY_RELU_SLOPE
+    if code == ACT_ELU:
+        # ``out`` is the pre-activation z here: exp(z) where z <= 0.
+        return delta if out > 0 else delta * _exp(out)
     return delta
