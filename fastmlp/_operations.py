@@ -21,7 +21,7 @@ from dataclasses import dataclass
 from typing import Callable
 
 import numpy as np
-from scipy.special import expit, xlogy
+from scipy.special import erfc, expit, xlogy
 
 
 @dataclass(frozen=True)
@@ -51,6 +51,8 @@ class OutputLoss:
 # --------------------------------------------------------- NumPy references
 
 LEAKY_RELU_SLOPE = 0.01   # the kernels' LEAKY_RELU_SLOPE (_activations.pxd)
+SQRT1_2 = 0.7071067811865476        # 1 / sqrt(2)
+INV_SQRT_2PI = 0.3989422804014327   # 1 / sqrt(2 pi)
 
 
 def _identity(Z):
@@ -89,6 +91,12 @@ def _elu(Z):
     np.expm1(Z, out=Z, where=~(Z > 0))
 
 
+def _gelu(Z):
+    # Exact: z Phi(z), the normal CDF as erfc(-z / sqrt 2) / 2, which keeps
+    # its relative accuracy in the left tail (1 + erf(.) would cancel).
+    Z *= 0.5 * erfc(-Z * SQRT1_2)
+
+
 def _identity_derivative(A, delta):
     pass
 
@@ -116,6 +124,13 @@ def _elu_derivative(Z, delta):
     # From the pre-activation: exp(z) where z <= 0, exp(0) = 1 above (and
     # no overflow); the output's exp(z) - 1 + 1 would lose exp(z)'s bits.
     delta *= np.exp(np.minimum(Z, 0))
+
+
+def _gelu_derivative(Z, delta):
+    # Phi(z) + z phi(z), from the pre-activation.
+    with np.errstate(over="ignore"):      # z * z of |z| > 1e154: phi is 0
+        pdf = np.exp(-0.5 * Z * Z) * INV_SQRT_2PI
+    delta *= 0.5 * erfc(-Z * SQRT1_2) + Z * pdf
 
 
 def _squared_error(Y, P, sample_weight):
@@ -152,6 +167,7 @@ HIDDEN_ACTIVATIONS = {a.name: a for a in (
     HiddenActivation("relu", 3, _relu, _relu_derivative),
     HiddenActivation("leaky_relu", 6, _leaky_relu, _leaky_relu_derivative),
     HiddenActivation("elu", 7, _elu, _elu_derivative, needs_preactivation=True),
+    HiddenActivation("gelu", 8, _gelu, _gelu_derivative, needs_preactivation=True),
 )}
 
 OUTPUT_LOSSES = {o.name: o for o in (

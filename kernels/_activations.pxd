@@ -18,11 +18,13 @@ derivative in ``times_derivative``, and its name in ``activation_codes`` and
 table when the kernels load.
 """
 
-from libc.math cimport exp, expf, expm1, expm1f, log, logf
+from libc.math cimport erfc, erfcf, exp, expf, expm1, expm1f, log, logf
 from cython cimport floating
 
 
 DEF LEAKY_RELU_SLOPE = 0.01   # fastmlp/_operations.py's LEAKY_RELU_SLOPE
+DEF SQRT1_2 = 0.7071067811865476        # 1 / sqrt(2)
+DEF INV_SQRT_2PI = 0.3989422804014327   # 1 / sqrt(2 pi)
 
 
 cdef enum:
@@ -35,6 +37,7 @@ cdef enum:
     # Hidden-only activations follow the output ones.
     ACT_LEAKY_RELU = 6
     ACT_ELU = 7
+    ACT_GELU = 8
 
 
 cdef inline floating _exp(floating x) noexcept nogil:
@@ -73,6 +76,8 @@ cdef inline floating activate(floating x, int code) noexcept nogil:
         return leaky_relu(x)
     if code == ACT_ELU:
         return elu(x)
+    if code == ACT_GELU:
+        return gelu(x)
     return x
 
 
@@ -87,13 +92,14 @@ cdef inline dict activation_codes():
         "softmax": ACT_SOFTMAX,
         "leaky_relu": ACT_LEAKY_RELU,
         "elu": ACT_ELU,
+        "gelu": ACT_GELU,
     }
 
 
 cdef inline frozenset hidden_derivative_codes():
     """The codes ``times_derivative`` has a derivative for."""
     return frozenset({ACT_IDENTITY, ACT_LOGISTIC, ACT_TANH, ACT_RELU,
-                      ACT_LEAKY_RELU, ACT_ELU})
+                      ACT_LEAKY_RELU, ACT_ELU, ACT_GELU})
 
 
 cdef inline floating leaky_relu(floating x) noexcept nogil:
@@ -111,6 +117,27 @@ cdef inline floating elu(floating x) noexcept nogil:
         return expm1f(x)
     else:
         return expm1(x)
+
+
+cdef inline floating _erfc(floating x) noexcept nogil:
+    if floating is float:
+        return erfcf(x)
+    else:
+        return erfc(x)
+
+
+cdef inline floating gelu(floating x) noexcept nogil:
+    """x Phi(x), Phi(x) = erfc(-x / sqrt 2) / 2: exact, and accurate in the
+    left tail, where 1 + erf(.) would cancel."""
+    cdef floating half = 0.5
+    return x * (half * _erfc(-x * <floating> SQRT1_2))
+
+
+cdef inline floating gelu_derivative(floating z) noexcept nogil:
+    """Phi(z) + z phi(z)."""
+    cdef floating half = 0.5
+    cdef floating pdf = _exp(-half * z * z) * <floating> INV_SQRT_2PI
+    return half * _erfc(-z * <floating> SQRT1_2) + z * pdf
 
 
 cdef inline floating _log(floating x) noexcept nogil:
@@ -147,4 +174,6 @@ cdef inline floating times_derivative(
     if code == ACT_ELU:
         # ``out`` is the pre-activation z here: exp(z) where z <= 0.
         return delta if out > 0 else delta * _exp(out)
+    if code == ACT_GELU:
+        return delta * gelu_derivative(out)      # out is z
     return delta
