@@ -97,6 +97,11 @@ def _gelu(Z):
     Z *= 0.5 * erfc(-Z * SQRT1_2)
 
 
+def _silu(Z):
+    # z sigmoid(z), with expit's 1 / (1 + exp(-z)): no overflow.
+    Z *= expit(Z)
+
+
 def _identity_derivative(A, delta):
     pass
 
@@ -131,6 +136,12 @@ def _gelu_derivative(Z, delta):
     with np.errstate(over="ignore"):      # z * z of |z| > 1e154: phi is 0
         pdf = np.exp(-0.5 * Z * Z) * INV_SQRT_2PI
     delta *= 0.5 * erfc(-Z * SQRT1_2) + Z * pdf
+
+
+def _silu_derivative(Z, delta):
+    # s (1 + z (1 - s)), s = sigmoid(z), from the pre-activation.
+    s = expit(Z)
+    delta *= s * (1 + Z * (1 - s))
 
 
 def _squared_error(Y, P, sample_weight):
@@ -168,6 +179,7 @@ HIDDEN_ACTIVATIONS = {a.name: a for a in (
     HiddenActivation("leaky_relu", 6, _leaky_relu, _leaky_relu_derivative),
     HiddenActivation("elu", 7, _elu, _elu_derivative, needs_preactivation=True),
     HiddenActivation("gelu", 8, _gelu, _gelu_derivative, needs_preactivation=True),
+    HiddenActivation("silu", 9, _silu, _silu_derivative, needs_preactivation=True),
 )}
 
 OUTPUT_LOSSES = {o.name: o for o in (

@@ -38,6 +38,7 @@ cdef enum:
     ACT_LEAKY_RELU = 6
     ACT_ELU = 7
     ACT_GELU = 8
+    ACT_SILU = 9
 
 
 cdef inline floating _exp(floating x) noexcept nogil:
@@ -78,6 +79,8 @@ cdef inline floating activate(floating x, int code) noexcept nogil:
         return elu(x)
     if code == ACT_GELU:
         return gelu(x)
+    if code == ACT_SILU:
+        return x * logistic(x)     # x sigmoid(x): no overflow
     return x
 
 
@@ -93,13 +96,14 @@ cdef inline dict activation_codes():
         "leaky_relu": ACT_LEAKY_RELU,
         "elu": ACT_ELU,
         "gelu": ACT_GELU,
+        "silu": ACT_SILU,
     }
 
 
 cdef inline frozenset hidden_derivative_codes():
     """The codes ``times_derivative`` has a derivative for."""
     return frozenset({ACT_IDENTITY, ACT_LOGISTIC, ACT_TANH, ACT_RELU,
-                      ACT_LEAKY_RELU, ACT_ELU, ACT_GELU})
+                      ACT_LEAKY_RELU, ACT_ELU, ACT_GELU, ACT_SILU})
 
 
 cdef inline floating leaky_relu(floating x) noexcept nogil:
@@ -140,6 +144,13 @@ cdef inline floating gelu_derivative(floating z) noexcept nogil:
     return half * _erfc(-z * <floating> SQRT1_2) + z * pdf
 
 
+cdef inline floating silu_derivative(floating z) noexcept nogil:
+    """s (1 + z (1 - s)), s = sigmoid(z)."""
+    cdef floating one = 1
+    cdef floating s = logistic(z)
+    return s * (one + z * (one - s))
+
+
 cdef inline floating _log(floating x) noexcept nogil:
     if floating is float:
         return logf(x)
@@ -176,4 +187,6 @@ cdef inline floating times_derivative(
         return delta if out > 0 else delta * _exp(out)
     if code == ACT_GELU:
         return delta * gelu_derivative(out)      # out is z
+    if code == ACT_SILU:
+        return delta * silu_derivative(out)      # out is z
     return delta
