@@ -9,7 +9,7 @@ import numpy as np
 import scipy.sparse as sp
 from sklearn.utils import assert_all_finite
 
-from . import _blas, _operations
+from . import _blas, _operations, _optimizers
 from ._kernels import _forward, _train
 from ._kernels._forward import bias_activation, dense_layer
 from ._operations import ACTIVATION_CODES
@@ -17,6 +17,7 @@ from ._tunables import INFERENCE_BLOCK_ROWS
 
 _operations.check_kernel_codes(
     _forward.ACTIVATION_CODES, _train.LOSS_CODES, _train.HIDDEN_DERIVATIVE_CODES)
+_optimizers.check_step_codes(_train.STEP_NAMES)
 
 _blas.use_numpy_blas(_forward)
 

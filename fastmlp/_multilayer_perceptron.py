@@ -43,11 +43,11 @@ from sklearn.utils.validation import (
 from . import _blas, _inference
 from ._operations import HIDDEN_ACTIVATIONS, output_loss
 from ._layout import ParamLayout
-from ._optimizers import make_optimizer
+from ._optimizers import OPTIMIZERS, make_optimizer
 from ._tunables import FAST_PATH_MAX_ROWS
 from .engines import BACKENDS, Network, get_engine
 
-_STOCHASTIC_SOLVERS = ("sgd", "adam")
+_STOCHASTIC_SOLVERS = tuple(OPTIMIZERS)
 _FLOAT_DTYPES = (np.dtype(np.float32), np.dtype(np.float64))
 _NON_FINITE_WEIGHTS = (
     "Solver produced non-finite parameter weights. The input data may contain "
@@ -83,7 +83,7 @@ class BaseMultilayerPerceptron(BaseEstimator, ABC):
     _parameter_constraints: dict = {
         "hidden_layer_sizes": ["array-like", Interval(Integral, 1, None, closed="left")],
         "activation": [StrOptions(set(HIDDEN_ACTIVATIONS)), _PerLayerActivations()],
-        "solver": [StrOptions({"lbfgs", "sgd", "adam"})],
+        "solver": [StrOptions({"lbfgs", *OPTIMIZERS})],
         "alpha": [Interval(Real, 0, None, closed="left")],
         "batch_size": [StrOptions({"auto"}), Interval(Integral, 1, None, closed="left")],
         "learning_rate": [StrOptions({"constant", "invscaling", "adaptive"})],

@@ -1,23 +1,98 @@
-"""Stochastic optimizers over the flat parameter buffer.
+"""Stochastic optimizers over the flat parameter buffer, one table.
 
-An optimizer holds its hyperparameters, its learning-rate schedule (updated
-once per epoch by the estimator) and its state arrays, each the size of the
-flat parameter buffer. ``step`` is the plain NumPy update: the reference that
-the numpy engine uses and that the fast engines' fused kernels are tested
-against. Its arithmetic follows scikit-learn's operation by operation, so that
-in float64 both produce the same bits.
+An optimizer is one object: its hyperparameters, its learning-rate schedule
+(updated once per epoch by the estimator), its state arrays (each the size
+of the flat parameter buffer) and its per-step scalars. ``step`` is the
+plain NumPy update: the reference that the numpy engine runs and that the
+fast engines' fused kernels are tested against. Its arithmetic follows
+scikit-learn's operation by operation, so that in float64 both produce the
+same bits.
+
+``OPTIMIZERS`` is the single source of the stochastic solvers' names (the
+estimators' ``solver`` constraint and the tests parametrize over it), each
+with its kernel code: the index of its name in ``FASTMLP_STEP_NAMES``
+(kernels/_vector.h), which ``check_step_codes`` compares when the kernels
+load. A fast engine takes ``kernel_state()``, the same tuple from every
+optimizer, runs ``step_rate`` per step (jitted) and hands back the step
+count (``steps_taken``): it never asks which optimizer it runs.
 """
 
 import numpy as np
 
-# The step kernels' codes (the cpu engine's loops dispatch on them).
+# The step kernels' codes: the order of FASTMLP_STEP_NAMES in _vector.h.
 KERNEL_ADAM, KERNEL_SGD = 0, 1
 
 
-class SGD:
+def step_rate(code, rate, hyper, t):
+    """The rate a step kernel takes at step ``t`` (1-based), from the
+    ``rate`` and ``hyper`` of ``kernel_state()``: for Adam, the bias
+    corrections folded in as scikit-learn folds them; for the others the
+    rate as given. The one definition of each: the optimizers run it in
+    Python and the cpu engine's loops run it jitted (float powers, as
+    Python's; Numba's power by an integer would multiply)."""
+    if code == KERNEL_ADAM:
+        beta_1, beta_2 = hyper[0], hyper[1]
+        return rate * np.sqrt(1 - beta_2 ** float(t)) / (1 - beta_1 ** float(t))
+    return rate
+
+
+class Optimizer:
+    """What every optimizer offers the estimators and the engines."""
+
+    name = None      # the solver's name
+    code = None      # the step kernel's code
+
+    @classmethod
+    def from_estimator(cls, estimator, n_params, dtype):
+        """The optimizer with ``estimator``'s hyperparameters."""
+        raise NotImplementedError
+
+    def state_arrays(self):
+        """The state arrays, two (the kernels' state_a and state_b; one
+        array twice where there is one)."""
+        raise NotImplementedError
+
+    def hyperparameters(self):
+        """The step kernel's scalars, in the order its code reads them."""
+        raise NotImplementedError
+
+    def fits(self, solver, params):
+        """Whether this state can go on updating ``params`` for ``solver``."""
+        state = self.state_arrays()[0]
+        return solver == self.name and state.shape == params.shape \
+            and state.dtype == params.dtype
+
+    def kernel_state(self):
+        """What a fused step kernel takes, the same for every optimizer:
+        (code, rate, state_a, state_b, hyperparameters as float64, step
+        count). ``step_rate`` forms each step's rate from it."""
+        state_a, state_b = self.state_arrays()
+        return (self.code, float(self.kernel_rate()), state_a, state_b,
+                np.array(self.hyperparameters(), dtype=np.float64), self.t)
+
+    def kernel_rate(self):
+        return self.learning_rate
+
+    def steps_taken(self, t):
+        """A kernel ran steps up to count ``t``; so an interrupted fit keeps
+        the state of its steps."""
+        self.t = t
+
+    def iteration_ends(self, time_step):
+        """The per-epoch schedule; ``time_step`` is samples seen so far."""
+
+    def trigger_stopping(self, msg, verbose):
+        """Return True to stop when the loss stalls."""
+        if verbose:
+            print(msg + " Stopping.")
+        return True
+
+
+class SGD(Optimizer):
     """Minibatch SGD with (Nesterov) momentum and a learning-rate schedule."""
 
-    kind = "sgd"
+    name = "sgd"
+    code = KERNEL_SGD
 
     def __init__(
         self, n_params, dtype, learning_rate_init, lr_schedule, momentum,
@@ -29,25 +104,23 @@ class SGD:
         self.momentum = momentum
         self.nesterov = nesterov
         self.power_t = power_t
+        self.t = 0
         self.velocity = np.zeros(n_params, dtype=dtype)
 
-    def fits(self, solver, params):
-        """Whether this state can go on updating ``params`` for ``solver``."""
-        return solver == self.kind and self.velocity.shape == params.shape \
-            and self.velocity.dtype == params.dtype
+    @classmethod
+    def from_estimator(cls, estimator, n_params, dtype):
+        return cls(n_params, dtype, estimator.learning_rate_init, estimator.learning_rate,
+                   estimator.momentum, estimator.nesterovs_momentum, estimator.power_t)
 
-    def kernel_state(self):
-        """What a fused step kernel takes, the same for every optimizer:
-        (kernel code, rate, state_a, state_b, beta_1, beta_2, epsilon,
-        momentum, nesterov, step count)."""
-        return (KERNEL_SGD, float(self.learning_rate), self.velocity, self.velocity,
-                0.0, 0.0, 0.0, float(self.momentum), int(self.nesterov), 0)
+    def state_arrays(self):
+        return self.velocity, self.velocity
 
-    def steps_taken(self, t):
-        """A kernel ran steps up to count ``t`` (SGD keeps no count)."""
+    def hyperparameters(self):
+        return (self.momentum, float(self.nesterov))
 
     def step(self, params, grad):
         """Update ``params`` in place from ``grad`` (both flat)."""
+        self.t += 1
         scaled_grad = self.learning_rate * grad
         self.velocity *= self.momentum
         self.velocity -= scaled_grad
@@ -59,18 +132,15 @@ class SGD:
             params += self.velocity
 
     def iteration_ends(self, time_step):
-        """Apply the per-epoch schedule; ``time_step`` is samples seen so far."""
         if self.lr_schedule == "invscaling":
             self.learning_rate = (
                 float(self.learning_rate_init) / (time_step + 1) ** self.power_t
             )
 
     def trigger_stopping(self, msg, verbose):
-        """Return True to stop; the adaptive schedule divides the rate by 5."""
+        """The adaptive schedule divides the rate by 5 instead of stopping."""
         if self.lr_schedule != "adaptive":
-            if verbose:
-                print(msg + " Stopping.")
-            return True
+            return super().trigger_stopping(msg, verbose)
         if self.learning_rate <= 1e-6:
             if verbose:
                 print(msg + " Learning rate too small. Stopping.")
@@ -81,18 +151,11 @@ class SGD:
         return False
 
 
-def adam_rate(learning_rate_init, beta_1, beta_2, t):
-    """Adam's step size at step ``t`` (1-based), bias corrections included,
-    as scikit-learn forms it. The one definition: Adam runs it in Python and
-    the cpu engine's loops run it jitted (float powers, as Python's; Numba's
-    power by an integer would multiply)."""
-    return learning_rate_init * np.sqrt(1 - beta_2 ** float(t)) / (1 - beta_1 ** float(t))
-
-
-class Adam:
+class Adam(Optimizer):
     """Adam (Kingma and Ba, 2014) with bias correction folded into the rate."""
 
-    kind = "adam"
+    name = "adam"
+    code = KERNEL_ADAM
 
     def __init__(
         self, n_params, dtype, learning_rate_init, beta_1, beta_2, epsilon
@@ -106,24 +169,27 @@ class Adam:
         self.m = np.zeros(n_params, dtype=dtype)
         self.v = np.zeros(n_params, dtype=dtype)
 
-    def fits(self, solver, params):
-        """Whether this state can go on updating ``params`` for ``solver``."""
-        return solver == self.kind and self.m.shape == params.shape \
-            and self.m.dtype == params.dtype
+    @classmethod
+    def from_estimator(cls, estimator, n_params, dtype):
+        return cls(n_params, dtype, estimator.learning_rate_init, estimator.beta_1,
+                   estimator.beta_2, estimator.epsilon)
+
+    def state_arrays(self):
+        return self.m, self.v
+
+    def hyperparameters(self):
+        return (self.beta_1, self.beta_2, self.epsilon)
+
+    def kernel_rate(self):
+        # step_rate corrects it per step.
+        return self.learning_rate_init
 
     def corrected_rate(self, t):
         """The step size at step ``t`` (1-based), bias corrections included."""
-        return float(adam_rate(self.learning_rate_init, self.beta_1, self.beta_2, t))
-
-    def kernel_state(self):
-        """As SGD.kernel_state; the kernel forms the rate of each step from
-        learning_rate_init (adam_rate)."""
-        return (KERNEL_ADAM, float(self.learning_rate_init), self.m, self.v,
-                float(self.beta_1), float(self.beta_2), float(self.epsilon), 0.0, 0, self.t)
+        return float(step_rate(self.code, self.learning_rate_init,
+                               self.hyperparameters(), t))
 
     def steps_taken(self, t):
-        """A kernel ran steps up to count ``t``: the count and the current
-        rate follow, so an interrupted fit keeps the state of its steps."""
         self.t = t
         if t:
             self.learning_rate = self.corrected_rate(t)
@@ -142,25 +208,22 @@ class Adam:
         update /= denom
         params += update
 
-    def iteration_ends(self, time_step):
-        """Adam has no per-epoch schedule."""
 
-    def trigger_stopping(self, msg, verbose):
-        """Adam always stops when the loss stalls."""
-        if verbose:
-            print(msg + " Stopping.")
-        return True
+# The stochastic solvers by name.
+OPTIMIZERS = {o.name: o for o in (SGD, Adam)}
 
 
 def make_optimizer(estimator, n_params, dtype):
     """The optimizer that ``estimator``'s hyperparameters ask for."""
-    if estimator.solver == "sgd":
-        return SGD(
-            n_params, dtype, estimator.learning_rate_init,
-            estimator.learning_rate, estimator.momentum,
-            estimator.nesterovs_momentum, estimator.power_t,
-        )
-    return Adam(
-        n_params, dtype, estimator.learning_rate_init, estimator.beta_1,
-        estimator.beta_2, estimator.epsilon,
-    )
+    return OPTIMIZERS[estimator.solver].from_estimator(estimator, n_params, dtype)
+
+
+def check_step_codes(kernel_names):
+    """Refuse step kernels whose codes are not the table's: ``kernel_names``
+    is the kernels' list of names, in code order. Raises ImportError."""
+    ours = {o.name: o.code for o in OPTIMIZERS.values()}
+    theirs = {name: code for code, name in enumerate(kernel_names)}
+    if ours != theirs:
+        raise ImportError("fastmlp's compiled step kernels do not match "
+                          f"fastmlp/_optimizers.py (rebuild them): table {ours}, "
+                          f"kernels {theirs}")

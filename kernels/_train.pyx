@@ -13,7 +13,7 @@ fused as far as the data flow allows:
                           delta = (p - y) * sw
     backward, per layer:  gemm (A^T delta), column_sums (delta), gemm
                           (delta W^T), then derivative_multiply
-    update:               adam_step / sgd_step: the L2 term, the division
+    update:               flat_step: the L2 term, the division
                           by the sample-weight sum and the optimizer update
                           in one pass over the flat parameter buffer
                           (fastmlp._layout), so the raw gradients are never
@@ -75,6 +75,15 @@ LOSS_CODES = {
     "log_loss": LOSS_LOG,
     "binary_log_loss": LOSS_BINARY_LOG,
 }
+
+# The optimizers' names by code, as _vector.h lists them; checked against
+# fastmlp/_optimizers.py when the kernels load.
+STEP_NAMES = []
+cdef int _code = 0
+while FASTMLP_STEP_NAMES[_code] != NULL:
+    STEP_NAMES.append(FASTMLP_STEP_NAMES[_code].decode())
+    _code += 1
+STEP_NAMES = tuple(STEP_NAMES)
 
 # The codes the hidden-layer derivative handles (_activations.pxd);
 # fastmlp/_operations.py checks its hidden activations against them when
@@ -290,22 +299,16 @@ cdef inline void _column_sums(
 
 
 cdef extern from "_vector.h" nogil:
-    void fastmlp_adam_step_f32(
-        float *params, const float *grad, float *m, float *v,
-        Py_ssize_t n_params, Py_ssize_t n_coef, double alpha, double sw_sum,
-        double lr_t, double beta_1, double beta_2, double epsilon)
-    void fastmlp_adam_step_f64(
-        double *params, const double *grad, double *m, double *v,
-        Py_ssize_t n_params, Py_ssize_t n_coef, double alpha, double sw_sum,
-        double lr_t, double beta_1, double beta_2, double epsilon)
-    void fastmlp_sgd_step_f32(
-        float *params, const float *grad, float *velocity, Py_ssize_t n_params,
-        Py_ssize_t n_coef, double alpha, double sw_sum, double lr,
-        double momentum, int nesterov)
-    void fastmlp_sgd_step_f64(
-        double *params, const double *grad, double *velocity,
-        Py_ssize_t n_params, Py_ssize_t n_coef, double alpha, double sw_sum,
-        double lr, double momentum, int nesterov)
+    # Every optimizer's step, by its code (fastmlp/_optimizers.py).
+    const char *FASTMLP_STEP_NAMES[]
+    void fastmlp_flat_step_f32(
+        int code, float *params, const float *grad, float *state_a,
+        float *state_b, Py_ssize_t n_params, Py_ssize_t n_coef, double alpha,
+        double sw_sum, double rate, const double *hyper)
+    void fastmlp_flat_step_f64(
+        int code, double *params, const double *grad, double *state_a,
+        double *state_b, Py_ssize_t n_params, Py_ssize_t n_coef, double alpha,
+        double sw_sum, double rate, const double *hyper)
     double fastmlp_sum_squares_f32(const float *x, Py_ssize_t n)
     void fastmlp_gather_rows(const char *src, Py_ssize_t row_bytes,
                              const Py_ssize_t *rows, Py_ssize_t n_rows,
@@ -348,51 +351,6 @@ cdef enum:
     LINE_BYTES = 64
 
 
-cdef inline void _adam_step(
-    floating *params,       # IN/OUT: n_params, the flat parameter buffer
-    const floating *grad,   # IN: n_params, raw gradient (A^T delta, then
-                            #   column sums of delta)
-    floating *m,            # IN/OUT: n_params, first moment
-    floating *v,            # IN/OUT: n_params, second moment
-    Py_ssize_t n_params,
-    Py_ssize_t n_coef,      # IN: entries before the first intercept
-    double alpha,           # IN: L2 penalty
-    double sw_sum,          # IN: sum of the batch's sample weights
-    double lr_t,            # IN: Adam.corrected_rate(t)
-    double beta_1,
-    double beta_2,
-    double epsilon,
-) noexcept nogil:
-    # The loop is in _vector.h (multiversioned; the reference's operation
-    # order is spelled out there).
-    if floating is float:
-        fastmlp_adam_step_f32(params, grad, m, v, n_params, n_coef, alpha,
-                              sw_sum, lr_t, beta_1, beta_2, epsilon)
-    else:
-        fastmlp_adam_step_f64(params, grad, m, v, n_params, n_coef, alpha,
-                              sw_sum, lr_t, beta_1, beta_2, epsilon)
-
-
-cdef inline void _sgd_step(
-    floating *params,       # IN/OUT: n_params
-    const floating *grad,   # IN: n_params, raw gradient as for _adam_step
-    floating *velocity,     # IN/OUT: n_params
-    Py_ssize_t n_params,
-    Py_ssize_t n_coef,
-    double alpha,
-    double sw_sum,
-    double lr,              # IN: the current learning rate
-    double momentum,
-    int nesterov,
-) noexcept nogil:
-    if floating is float:
-        fastmlp_sgd_step_f32(params, grad, velocity, n_params, n_coef, alpha,
-                             sw_sum, lr, momentum, nesterov)
-    else:
-        fastmlp_sgd_step_f64(params, grad, velocity, n_params, n_coef, alpha,
-                             sw_sum, lr, momentum, nesterov)
-
-
 cdef inline double _l2_sum(
     const floating *params,  # IN: n entries, one layer's coefficients
     Py_ssize_t n,
@@ -418,21 +376,18 @@ cdef inline double _l2_sum(
 # task is one C function for both dtypes.
 
 cdef struct _FlatStep:
+    int code                 # the optimizer's (FASTMLP_STEP_NAMES)
     char *params
     const char *grad
-    char *state_a            # Adam: m; SGD: velocity
-    char *state_b            # Adam: v
+    char *state_a            # e.g. Adam's m, SGD's velocity
+    char *state_b            # e.g. Adam's v
     Py_ssize_t n_params
     Py_ssize_t n_coef
     Py_ssize_t itemsize
     double alpha
     double sw_sum
     double rate
-    double beta_1            # SGD: momentum
-    double beta_2
-    double epsilon
-    int nesterov
-    bint adam
+    const double *hyper      # the optimizer's scalars
 
 
 cdef inline void _flat_step_slice(
@@ -444,13 +399,15 @@ cdef inline void _flat_step_slice(
     cdef floating *params = <floating *> s.params + lo
     cdef const floating *grad = <const floating *> s.grad + lo
     cdef floating *state_a = <floating *> s.state_a + lo
-    if s.adam:
-        _adam_step(params, grad, state_a, <floating *> s.state_b + lo, n,
-                   n_coef, s.alpha, s.sw_sum, s.rate, s.beta_1, s.beta_2,
-                   s.epsilon)
+    cdef floating *state_b = <floating *> s.state_b + lo
+    # The loops are in _vector.h (multiversioned; each optimizer's operation
+    # order, the reference's, is spelled out there).
+    if floating is float:
+        fastmlp_flat_step_f32(s.code, params, grad, state_a, state_b, n, n_coef,
+                              s.alpha, s.sw_sum, s.rate, s.hyper)
     else:
-        _sgd_step(params, grad, state_a, n, n_coef, s.alpha, s.sw_sum, s.rate,
-                  s.beta_1, s.nesterov)
+        fastmlp_flat_step_f64(s.code, params, grad, state_a, state_b, n, n_coef,
+                              s.alpha, s.sw_sum, s.rate, s.hyper)
 
 
 cdef void _flat_step_part(void *arg, int part, int n_parts) noexcept nogil:
@@ -620,47 +577,28 @@ cdef api void column_sums_f64(
     _column_sums(a, n_rows, n_cols, out)
 
 
-cdef api void adam_step_f32(
-    float *params, const float *grad, float *m, float *v,
+cdef api void flat_step_f32(
+    int code, float *params, const float *grad, float *state_a, float *state_b,
     Py_ssize_t n_params, Py_ssize_t n_coef, double alpha, double sw_sum,
-    double lr_t, double beta_1, double beta_2, double epsilon,
+    double rate, const double *hyper,
 ) noexcept nogil:
+    """The optimizer ``code``'s step, with the L2 term and the division by
+    sw_sum fused (params, state_a, state_b IN/OUT; grad raw, IN)."""
     cdef _FlatStep step = _FlatStep(
-        <char *> params, <const char *> grad, <char *> m, <char *> v, n_params,
-        n_coef, 4, alpha, sw_sum, lr_t, beta_1, beta_2, epsilon, 0, True)
+        code, <char *> params, <const char *> grad, <char *> state_a,
+        <char *> state_b, n_params, n_coef, 4, alpha, sw_sum, rate, hyper)
     _flat_step(&step)
 
 
-cdef api void adam_step_f64(
-    double *params, const double *grad, double *m, double *v,
-    Py_ssize_t n_params, Py_ssize_t n_coef, double alpha, double sw_sum,
-    double lr_t, double beta_1, double beta_2, double epsilon,
+cdef api void flat_step_f64(
+    int code, double *params, const double *grad, double *state_a,
+    double *state_b, Py_ssize_t n_params, Py_ssize_t n_coef, double alpha,
+    double sw_sum, double rate, const double *hyper,
 ) noexcept nogil:
+    """As flat_step_f32."""
     cdef _FlatStep step = _FlatStep(
-        <char *> params, <const char *> grad, <char *> m, <char *> v, n_params,
-        n_coef, 8, alpha, sw_sum, lr_t, beta_1, beta_2, epsilon, 0, True)
-    _flat_step(&step)
-
-
-cdef api void sgd_step_f32(
-    float *params, const float *grad, float *velocity, Py_ssize_t n_params,
-    Py_ssize_t n_coef, double alpha, double sw_sum, double lr,
-    double momentum, int nesterov,
-) noexcept nogil:
-    cdef _FlatStep step = _FlatStep(
-        <char *> params, <const char *> grad, <char *> velocity, NULL, n_params,
-        n_coef, 4, alpha, sw_sum, lr, momentum, 0.0, 0.0, nesterov, False)
-    _flat_step(&step)
-
-
-cdef api void sgd_step_f64(
-    double *params, const double *grad, double *velocity, Py_ssize_t n_params,
-    Py_ssize_t n_coef, double alpha, double sw_sum, double lr,
-    double momentum, int nesterov,
-) noexcept nogil:
-    cdef _FlatStep step = _FlatStep(
-        <char *> params, <const char *> grad, <char *> velocity, NULL, n_params,
-        n_coef, 8, alpha, sw_sum, lr, momentum, 0.0, 0.0, nesterov, False)
+        code, <char *> params, <const char *> grad, <char *> state_a,
+        <char *> state_b, n_params, n_coef, 8, alpha, sw_sum, rate, hyper)
     _flat_step(&step)
 
 
@@ -833,41 +771,27 @@ def _check_flat(Py_ssize_t n_params, Py_ssize_t n_coef, sizes):
         raise ValueError(f"n_coef={n_coef} is outside [0, {n_params}]")
 
 
-def adam_step(floating[::1] params, const floating[::1] grad,
-              floating[::1] m, floating[::1] v, Py_ssize_t n_coef,
-              double alpha, double sw_sum, double lr_t, double beta_1,
-              double beta_2, double epsilon):
-    """Fused L2 + 1/sw_sum + Adam update (params, m, v IN/OUT; grad IN)."""
+def flat_step(int code, floating[::1] params, const floating[::1] grad,
+              floating[::1] state_a, floating[::1] state_b, Py_ssize_t n_coef,
+              double alpha, double sw_sum, double rate,
+              const double[::1] hyper):
+    """Fused L2 + 1/sw_sum + the step of optimizer ``code`` (params and the
+    states IN/OUT; grad IN), as the engines call it with an optimizer's
+    kernel_state()."""
+    if code < 0 or code >= len(STEP_NAMES):
+        raise ValueError(f"unknown optimizer code {code}")
     cdef Py_ssize_t n = params.shape[0]
-    _check_flat(n, n_coef, [("grad", grad.shape[0]), ("m", m.shape[0]),
-                            ("v", v.shape[0])])
+    _check_flat(n, n_coef, [("grad", grad.shape[0]), ("state_a", state_a.shape[0]),
+                            ("state_b", state_b.shape[0])])
     if n == 0:
         return
     with nogil:
         if floating is float:
-            adam_step_f32(&params[0], &grad[0], &m[0], &v[0], n, n_coef,
-                          alpha, sw_sum, lr_t, beta_1, beta_2, epsilon)
+            flat_step_f32(code, &params[0], &grad[0], &state_a[0], &state_b[0], n,
+                          n_coef, alpha, sw_sum, rate, &hyper[0])
         else:
-            adam_step_f64(&params[0], &grad[0], &m[0], &v[0], n, n_coef,
-                          alpha, sw_sum, lr_t, beta_1, beta_2, epsilon)
-
-
-def sgd_step(floating[::1] params, const floating[::1] grad,
-             floating[::1] velocity, Py_ssize_t n_coef, double alpha,
-             double sw_sum, double lr, double momentum, bint nesterov):
-    """Fused L2 + 1/sw_sum + SGD update (params, velocity IN/OUT; grad IN)."""
-    cdef Py_ssize_t n = params.shape[0]
-    _check_flat(n, n_coef, [("grad", grad.shape[0]),
-                            ("velocity", velocity.shape[0])])
-    if n == 0:
-        return
-    with nogil:
-        if floating is float:
-            sgd_step_f32(&params[0], &grad[0], &velocity[0], n, n_coef,
-                         alpha, sw_sum, lr, momentum, nesterov)
-        else:
-            sgd_step_f64(&params[0], &grad[0], &velocity[0], n, n_coef,
-                         alpha, sw_sum, lr, momentum, nesterov)
+            flat_step_f64(code, &params[0], &grad[0], &state_a[0], &state_b[0], n,
+                          n_coef, alpha, sw_sum, rate, &hyper[0])
 
 
 def l2_sum(const floating[::1] params, Py_ssize_t n_coef):

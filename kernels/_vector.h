@@ -46,7 +46,9 @@ static double fastmlp_sum_squares_f32(const float *x, ptrdiff_t n) {
     return total;
 }
 
-/* Adam and SGD over the flat buffer. The incoming gradient is raw: for the
+/* The optimizer steps over the flat buffer, one per optimizer of
+ * fastmlp/_optimizers.py, and fastmlp_flat_step_*, which picks one by its
+ * code: its index in FASTMLP_STEP_NAMES. The incoming gradient is raw: for the
  * first n_coef entries (coefficients) g = (grad + alpha * param) / sw_sum,
  * for the rest (intercepts) g = grad / sw_sum; a division, as the reference
  * divides. Scalars arrive as double and are cast once to the buffer's type,
@@ -92,6 +94,34 @@ FASTMLP_ADAM_STEP(fastmlp_adam_step_f32, float, sqrtf)
 FASTMLP_ADAM_STEP(fastmlp_adam_step_f64, double, sqrt)
 FASTMLP_SGD_STEP(fastmlp_sgd_step_f32, float)
 FASTMLP_SGD_STEP(fastmlp_sgd_step_f64, double)
+
+/* The optimizers' names by code, as fastmlp/_optimizers.py knows them, and
+ * the step of a code; `hyper` holds the optimizer's scalars in the order of
+ * its hyperparameters() (Adam: beta_1, beta_2, epsilon; SGD: momentum,
+ * nesterov), `rate` the step's rate (step_rate). An unknown code does
+ * nothing: the tables are checked when the kernels load, and the shims
+ * refuse such a code. */
+static const char *const FASTMLP_STEP_NAMES[] = {"adam", "sgd", NULL};
+
+#define FASTMLP_FLAT_STEP(NAME, T, SUFFIX)                                    \
+static void NAME(int code, T *params, const T *grad, T *a, T *b,             \
+                 ptrdiff_t n_params, ptrdiff_t n_coef, double alpha,         \
+                 double sw_sum, double rate, const double *hyper) {          \
+    switch (code) {                                                          \
+    case 0:                                                                  \
+        fastmlp_adam_step_##SUFFIX(params, grad, a, b, n_params, n_coef,     \
+                                   alpha, sw_sum, rate, hyper[0], hyper[1],  \
+                                   hyper[2]);                                \
+        break;                                                               \
+    case 1:                                                                  \
+        fastmlp_sgd_step_##SUFFIX(params, grad, a, n_params, n_coef, alpha,  \
+                                  sw_sum, rate, hyper[0], hyper[1] != 0);    \
+        break;                                                               \
+    }                                                                        \
+}
+
+FASTMLP_FLAT_STEP(fastmlp_flat_step_f32, float, f32)
+FASTMLP_FLAT_STEP(fastmlp_flat_step_f64, double, f64)
 
 /* Copy rows[0..n_rows) of a row-major matrix (row_bytes per row) into dst,
  * in order. A row at a time, the copy waits on one row's memory at a time:

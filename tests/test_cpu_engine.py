@@ -11,6 +11,7 @@ from sklearn.model_selection import train_test_split
 
 from fastmlp import MLPClassifier, MLPRegressor
 from fastmlp._operations import HIDDEN_ACTIVATIONS
+from fastmlp._optimizers import OPTIMIZERS
 from fastmlp.engines import get_engine
 from fastmlp.engines.cpu_engine import CpuEngine, CpuTrainer
 
@@ -191,30 +192,25 @@ def test_adams_rate_has_one_definition():
     from fastmlp import _optimizers
     from fastmlp.engines import _cpu_loops
 
-    assert _cpu_loops._adam_rate.py_func is _optimizers.adam_rate
+    assert _cpu_loops._step_rate.py_func is _optimizers.step_rate
+    adam = _optimizers.Adam(1, np.float64, 1e-3, 0.9, 0.999, 1e-8)
+    code, rate, _, _, hyper, _ = adam.kernel_state()
     for t in (1, 2, 17, 10_000):
-        assert _cpu_loops._adam_rate(1e-3, 0.9, 0.999, t) == \
-            _optimizers.Adam(1, np.float64, 1e-3, 0.9, 0.999, 1e-8).corrected_rate(t)
+        assert _cpu_loops._step_rate(code, rate, hyper, t) == adam.corrected_rate(t)
 
 
-@pytest.mark.parametrize("solver", ["adam", "sgd"])
+@pytest.mark.parametrize("solver", list(OPTIMIZERS))
 def test_optimizers_hand_the_loops_their_own_state(solver):
     # The engine takes one tuple from any optimizer and hands its step count
     # back; it never asks which optimizer it is.
-    from fastmlp import _optimizers
-
     est = MLPClassifier(solver=solver, hidden_layer_sizes=(4,), max_iter=1, random_state=0)
     X = np.random.RandomState(0).normal(size=(50, 3))
     est.partial_fit(X, X[:, 0] > 0, classes=[False, True])
     opt = est._optimizer
-    state = opt.kernel_state()
-    assert len(state) == 10
-    code, _, state_a, state_b = state[:4]
-    if solver == "adam":
-        assert code == _optimizers.KERNEL_ADAM
-        assert state_a is opt.m and state_b is opt.v and state[-1] == opt.t == 1
-        opt.steps_taken(7)
-        assert opt.t == 7 and opt.learning_rate == opt.corrected_rate(7)
-    else:
-        assert code == _optimizers.KERNEL_SGD
-        assert state_a is opt.velocity and np.any(opt.velocity != 0)
+    code, _, state_a, state_b, hyper, t = opt.kernel_state()
+    assert code == OPTIMIZERS[solver].code
+    assert (state_a, state_b) == opt.state_arrays()
+    assert np.any(state_a != 0) and hyper.dtype == np.float64
+    assert t == opt.t == 1          # one minibatch of 50 rows
+    opt.steps_taken(7)
+    assert opt.t == 7

@@ -8,7 +8,7 @@ import pytest
 from numpy.testing import assert_allclose, assert_array_equal
 
 from fastmlp._kernels import _forward, _train
-from fastmlp._optimizers import SGD, Adam
+from fastmlp._optimizers import OPTIMIZERS, check_step_codes, make_optimizer, step_rate
 from sklearn.neural_network._base import ACTIVATIONS as SK_ACTIVATIONS
 from sklearn.neural_network._base import LOSS_FUNCTIONS as SK_LOSSES
 
@@ -59,16 +59,15 @@ SIGNATURES = {
     "output_loss_delta": ("double", [P_OUT, P_IN, P_IN, "Py_ssize_t",
                                      "Py_ssize_t", "int", "int", P_OUT]),
     "column_sums": ("void", [P_IN, "Py_ssize_t", "Py_ssize_t", P_OUT]),
-    "adam_step": ("void", [P_OUT, P_IN, P_OUT, P_OUT, "Py_ssize_t",
-                           "Py_ssize_t"] + ["double"] * 6),
-    "sgd_step": ("void", [P_OUT, P_IN, P_OUT, "Py_ssize_t", "Py_ssize_t",
-                          "double", "double", "double", "double", "int"]),
+    "flat_step": ("void", ["int", P_OUT, P_IN, P_OUT, P_OUT, "Py_ssize_t",
+                           "Py_ssize_t", "double", "double", "double",
+                           "double const *"]),
     "l2_sum": ("double", [P_IN, "Py_ssize_t"]),
     "weight_sum": ("double", [P_IN, "Py_ssize_t"]),
 }
 _CTYPES = {"void": None, "int": ctypes.c_int, "double": ctypes.c_double,
            "Py_ssize_t": ctypes.c_ssize_t, P_IN: ctypes.c_void_p,
-           P_OUT: ctypes.c_void_p}
+           P_OUT: ctypes.c_void_p, "double const *": ctypes.c_void_p}
 
 
 def c_function(kernel, dtype):
@@ -225,7 +224,9 @@ def test_bias_activation_passes_non_finite_values_as_sklearn_does(dtype, name):
         got = z.copy()
         kernels.bias_activation(got, b, ACT[name])
         _assert_reference(got, expected, name)
-        assert_array_equal(np.signbit(got), np.signbit(expected))
+        # The signs of zeros and infinities (a NaN's sign means nothing).
+        signed = ~np.isnan(expected)
+        assert_array_equal(np.signbit(got[signed]), np.signbit(expected[signed]))
 
 
 @pytest.mark.parametrize("dtype", DTYPES)
@@ -438,43 +439,56 @@ def _reference_grad(raw, params, n_coef, alpha, sw_sum):
     return g
 
 
+def _optimizer(name, n_params, dtype, **params):
+    """The optimizer ``name`` with the estimators' defaults but ``params``."""
+    from fastmlp import MLPClassifier
+
+    return make_optimizer(MLPClassifier(solver=name, **params), n_params, dtype)
+
+
+# Each optimizer, and its variants that take other paths through its kernel.
+OPTIMIZER_CASES = [(name, {}) for name in OPTIMIZERS] + [
+    ("sgd", {"nesterovs_momentum": False}),
+    ("sgd", {"momentum": 0.0}),
+]
+
+
 @pytest.mark.parametrize("dtype", DTYPES)
 @pytest.mark.parametrize("sw_sum", [32, 17.3])
-def test_adam_step_matches_reference(dtype, sw_sum):
+@pytest.mark.parametrize(("name", "params"), OPTIMIZER_CASES, ids=str)
+def test_flat_step_matches_the_optimizers_reference(dtype, sw_sum, name, params):
+    # The kernel takes what any engine takes (kernel_state, step_rate) and
+    # the raw gradient; the reference takes the finished gradient.
     rs = np.random.RandomState(8)
-    params = rs.normal(size=41).astype(dtype)
+    params_ref = rs.normal(size=41).astype(dtype)
     n_coef, alpha = 30, 1e-3
-    ref = Adam(params.size, dtype, 0.01, 0.9, 0.999, 1e-8)
-    ours_m, ours_v = ref.m.copy(), ref.v.copy()
-    ours = params.copy()
+    ref = _optimizer(name, params_ref.size, dtype, learning_rate_init=0.01, **params)
+    ours = _optimizer(name, params_ref.size, dtype, learning_rate_init=0.01, **params)
+    params_ours = params_ref.copy()
     for _ in range(3):
-        raw = rs.normal(0, 5, size=params.size).astype(dtype)
-        ref.step(params, _reference_grad(raw, params, n_coef, alpha, sw_sum))
-        lr_t = ref.corrected_rate(ref.t)
-        _train.adam_step(ours, raw, ours_m, ours_v, n_coef, alpha, sw_sum, lr_t,
-                         0.9, 0.999, 1e-8)
+        raw = rs.normal(0, 5, size=params_ref.size).astype(dtype)
+        ref.step(params_ref, _reference_grad(raw, params_ref, n_coef, alpha, sw_sum))
+        code, rate, state_a, state_b, hyper, t = ours.kernel_state()
+        _train.flat_step(code, params_ours, raw, state_a, state_b, n_coef, alpha,
+                         sw_sum, step_rate(code, rate, hyper, t + 1), hyper)
+        ours.steps_taken(t + 1)
         # The same operations in the same order: the same bits.
-        assert_array_equal(ours_m, ref.m)
-        assert_array_equal(ours_v, ref.v)
-        assert_array_equal(ours, params)
+        for a, b in zip(ours.state_arrays(), ref.state_arrays()):
+            assert_array_equal(a, b)
+        assert_array_equal(params_ours, params_ref)
+        assert ours.t == ref.t
 
 
-@pytest.mark.parametrize("dtype", DTYPES)
-@pytest.mark.parametrize("nesterov", [False, True])
-def test_sgd_step_matches_reference(dtype, nesterov):
-    rs = np.random.RandomState(9)
-    params = rs.normal(size=41).astype(dtype)
-    n_coef, alpha, sw_sum = 30, 1e-2, 17.3
-    ref = SGD(params.size, dtype, 0.05, "constant", 0.9, nesterov, 0.5)
-    velocity = ref.velocity.copy()
-    ours = params.copy()
-    for _ in range(3):
-        raw = rs.normal(0, 5, size=params.size).astype(dtype)
-        ref.step(params, _reference_grad(raw, params, n_coef, alpha, sw_sum))
-        _train.sgd_step(ours, raw, velocity, n_coef, alpha, sw_sum,
-                        ref.learning_rate, 0.9, nesterov)
-        assert_array_equal(velocity, ref.velocity)
-        assert_array_equal(ours, params)
+def test_flat_step_refuses_unknown_codes():
+    e = np.zeros(4)
+    with pytest.raises(ValueError, match="unknown optimizer code"):
+        _train.flat_step(len(OPTIMIZERS), e, e, e, e, 2, 0.0, 1.0, 0.1, np.zeros(4))
+
+
+def test_step_codes_are_the_tables():
+    check_step_codes(_train.STEP_NAMES)
+    with pytest.raises(ImportError, match="rebuild"):
+        check_step_codes(tuple(reversed(_train.STEP_NAMES)))
 
 
 @pytest.mark.parametrize("dtype", DTYPES)
@@ -524,10 +538,13 @@ def test_inputs_are_read_only_and_untouched(dtype):
     checks += [(y, y0), (sw, sw0)]
     _train.column_sums(act, np.empty(3, dtype))
     grad, grad0 = frozen(12)
-    _train.adam_step(np.ones(12, dtype), grad, np.zeros(12, dtype),
-                     np.zeros(12, dtype), 8, 1e-4, 5.0, 1e-3, 0.9, 0.999, 1e-8)
-    _train.sgd_step(np.ones(12, dtype), grad, np.zeros(12, dtype), 8, 1e-4, 5.0,
-                    1e-3, 0.9, True)
+    hyper, hyper0 = frozen(3)
+    hyper, hyper0 = np.abs(hyper).astype(np.float64), np.abs(hyper0).astype(np.float64)
+    hyper.setflags(write=False)
+    for code in range(len(OPTIMIZERS)):
+        _train.flat_step(code, np.ones(12, dtype), grad, np.zeros(12, dtype),
+                         np.zeros(12, dtype), 8, 1e-4, 5.0, 1e-3, hyper)
+    checks.append((hyper, hyper0))
     _train.l2_sum(grad, 8)
     checks.append((grad, grad0))
     for got, expected in checks:
@@ -551,11 +568,11 @@ def test_shims_reject_mismatched_shapes():
         lambda: _train.output_loss_delta(e((3, 4)), e((3, 4)), e(4), 5, 2, e((3, 4))),
         lambda: _train.output_loss_delta(e((3, 4)), e((3, 4)), None, 5, 4, e((3, 4))),
         lambda: _train.column_sums(e((3, 4)), e(3)),
-        lambda: _train.adam_step(e(5), e(4), e(5), e(5), 2, 0, 1, 1, .9, .9, 1e-8),
-        lambda: _train.adam_step(e(5), e(5), e(5), e(6), 2, 0, 1, 1, .9, .9, 1e-8),
-        lambda: _train.adam_step(e(5), e(5), e(5), e(5), 6, 0, 1, 1, .9, .9, 1e-8),
-        lambda: _train.sgd_step(e(5), e(5), e(4), 2, 0, 1, 1, 0.9, True),
-        lambda: _train.sgd_step(e(5), e(5), e(5), -1, 0, 1, 1, 0.9, True),
+        lambda: _train.flat_step(0, e(5), e(4), e(5), e(5), 2, 0, 1, 1, e(3)),
+        lambda: _train.flat_step(0, e(5), e(5), e(5), e(6), 2, 0, 1, 1, e(3)),
+        lambda: _train.flat_step(0, e(5), e(5), e(5), e(5), 6, 0, 1, 1, e(3)),
+        lambda: _train.flat_step(1, e(5), e(5), e(4), e(5), 2, 0, 1, 1, e(3)),
+        lambda: _train.flat_step(1, e(5), e(5), e(5), e(5), -1, 0, 1, 1, e(3)),
         lambda: _train.l2_sum(e(5), 6),
     ]
     for case in cases:
@@ -570,14 +587,14 @@ def test_shims_reject_mismatched_shapes():
 
 def test_numba_calls_the_exported_kernels():
     numba = pytest.importorskip("numba")
-    adam_f64 = c_function("adam_step", np.float64)
+    step_f64 = c_function("flat_step", np.float64)
     gemm_f32 = c_function("gemm", np.float32)
 
     @numba.njit(nogil=True)
-    def adam(params, grad, m, v, n_coef, alpha, sw_sum, lr_t):
-        adam_f64(params.ctypes.data, grad.ctypes.data, m.ctypes.data,
+    def adam(params, grad, m, v, n_coef, alpha, sw_sum, lr_t, hyper):
+        step_f64(0, params.ctypes.data, grad.ctypes.data, m.ctypes.data,
                  v.ctypes.data, params.size, n_coef, alpha, sw_sum, lr_t,
-                 0.9, 0.999, 1e-8)
+                 hyper.ctypes.data)
 
     @numba.njit(nogil=True)
     def delta_times_w_transposed(delta, w, out):
@@ -593,9 +610,9 @@ def test_numba_calls_the_exported_kernels():
     v = rs.uniform(0, 0.1, size=50)
     states = [a.copy() for a in (params, m, v)]
     before = params.copy()
-    adam(params, grad, m, v, 40, 1e-4, 7.0, 1e-3)
-    _train.adam_step(states[0], grad, states[1], states[2], 40, 1e-4, 7.0, 1e-3,
-                     0.9, 0.999, 1e-8)
+    hyper = np.array([0.9, 0.999, 1e-8])
+    adam(params, grad, m, v, 40, 1e-4, 7.0, 1e-3, hyper)
+    _train.flat_step(0, states[0], grad, states[1], states[2], 40, 1e-4, 7.0, 1e-3, hyper)
     assert not np.array_equal(params, before)     # the call did something
     for got, expected in zip((params, m, v), states):
         assert_array_equal(got, expected)

@@ -82,7 +82,7 @@ class Trainer(ABC):
         ----------
         params : ndarray (n_params,)
             The flat parameter buffer (see ``ParamLayout``); IN/OUT.
-        optimizer : fastmlp._optimizers.SGD or Adam
+        optimizer : fastmlp._optimizers.Optimizer
             Its state arrays and step counter are updated in place.
         order : ndarray of intp or None
             The rows of X this epoch trains on, in order (minibatch ``j`` is

@@ -18,11 +18,11 @@ in one call.
 
 from .._numba_config import jit
 from .._operations import ACTIVATION_CODES
-from .._optimizers import KERNEL_ADAM, adam_rate
+from .._optimizers import step_rate
 from . import _cython_kernels as K
 
 _IDENTITY = ACTIVATION_CODES["identity"]
-_adam_rate = jit(adam_rate)
+_step_rate = jit(step_rate)
 
 
 @jit
@@ -152,8 +152,8 @@ def _loss_gradient(
 def run_epoch(
     X, x_trans, Y, sw, order, batch_size, first_batch, stop_batch, total, params, grad,
     work, xb, yb, swb, units, act_off, pre_off, delta_off, coef_off, icpt_off,
-    hidden_codes, out_code, loss_code, alpha, kind, learning_rate, beta_1,
-    beta_2, epsilon, momentum, nesterov, t, state_a, state_b,
+    hidden_codes, out_code, loss_code, alpha, kind, learning_rate, hyper, t,
+    state_a, state_b,
 ):
     """Train minibatches ``first_batch`` to ``stop_batch`` (exclusive) of an
     epoch; returns (``total`` + their sum of batch loss x size, t).
@@ -161,9 +161,11 @@ def run_epoch(
     ``order`` holds the rows to train on (an empty array: all rows of X in
     their order, read in place). With ``x_trans``, ``X`` is the transpose
     of an F-ordered X (read in place; never with ``order``, whose rows are
-    gathered from a C-ordered X). ``sw`` is empty when unweighted. For Adam,
-    ``state_a``/``state_b`` are the moments and ``t`` the step counter; for
-    SGD ``state_a`` is the velocity and ``learning_rate`` the current rate.
+    gathered from a C-ordered X). ``sw`` is empty when unweighted. The
+    optimizer arrives as its ``kernel_state()``: ``kind`` (its step kernel's
+    code), ``learning_rate``, ``state_a``, ``state_b``, ``hyper`` and the
+    step count ``t``, which each step advances; ``step_rate`` forms each
+    step's rate (Adam's bias correction, in the optimizer module).
     """
     single = params.itemsize == 4
     size = params.itemsize
@@ -208,26 +210,16 @@ def run_epoch(
             act_off, pre_off, delta_off, coef_off, icpt_off, hidden_codes, out_code,
             loss_code, alpha,
         )
-        if kind == KERNEL_ADAM:
-            t += 1
-            rate = _adam_rate(learning_rate, beta_1, beta_2, t)
-            if single:
-                K.adam_step_f32(params.ctypes.data, grad.ctypes.data, state_a.ctypes.data,
-                                state_b.ctypes.data, n_params, n_coef, alpha, sw_sum,
-                                rate, beta_1, beta_2, epsilon)
-            else:
-                K.adam_step_f64(params.ctypes.data, grad.ctypes.data, state_a.ctypes.data,
-                                state_b.ctypes.data, n_params, n_coef, alpha, sw_sum,
-                                rate, beta_1, beta_2, epsilon)
+        t += 1
+        rate = _step_rate(kind, learning_rate, hyper, t)
+        if single:
+            K.flat_step_f32(kind, params.ctypes.data, grad.ctypes.data, state_a.ctypes.data,
+                            state_b.ctypes.data, n_params, n_coef, alpha, sw_sum, rate,
+                            hyper.ctypes.data)
         else:
-            if single:
-                K.sgd_step_f32(params.ctypes.data, grad.ctypes.data, state_a.ctypes.data,
-                               n_params, n_coef, alpha, sw_sum, learning_rate, momentum,
-                               nesterov)
-            else:
-                K.sgd_step_f64(params.ctypes.data, grad.ctypes.data, state_a.ctypes.data,
-                               n_params, n_coef, alpha, sw_sum, learning_rate, momentum,
-                               nesterov)
+            K.flat_step_f64(kind, params.ctypes.data, grad.ctypes.data, state_a.ctypes.data,
+                            state_b.ctypes.data, n_params, n_coef, alpha, sw_sum, rate,
+                            hyper.ctypes.data)
         total += loss * n_rows
     return total, t
 

@@ -45,10 +45,8 @@ def _signatures(real):
         "derivative_multiply": types.void(_ptr, _ptr, _size, _int),
         "output_loss_delta": _dbl(_ptr, _ptr, _ptr, _size, _size, _int, _int, _ptr),
         "column_sums": types.void(_ptr, _size, _size, _ptr),
-        "adam_step": types.void(_ptr, _ptr, _ptr, _ptr, _size, _size, _dbl, _dbl,
-                                _dbl, _dbl, _dbl, _dbl),
-        "sgd_step": types.void(_ptr, _ptr, _ptr, _size, _size, _dbl, _dbl, _dbl,
-                               _dbl, _int),
+        "flat_step": types.void(_int, _ptr, _ptr, _ptr, _ptr, _size, _size, _dbl,
+                                _dbl, _dbl, _ptr),
         "l2_sum": _dbl(_ptr, _size),
         "weight_sum": _dbl(_ptr, _size),
     }
@@ -80,8 +78,7 @@ derivative_multiply_f64 = _f64["derivative_multiply"]
 output_loss_delta_f32 = _f32["output_loss_delta"]
 output_loss_delta_f64 = _f64["output_loss_delta"]
 column_sums_f32, column_sums_f64 = _f32["column_sums"], _f64["column_sums"]
-adam_step_f32, adam_step_f64 = _f32["adam_step"], _f64["adam_step"]
-sgd_step_f32, sgd_step_f64 = _f32["sgd_step"], _f64["sgd_step"]
+flat_step_f32, flat_step_f64 = _f32["flat_step"], _f64["flat_step"]
 l2_sum_f32, l2_sum_f64 = _f32["l2_sum"], _f64["l2_sum"]
 weight_sum_f32, weight_sum_f64 = _f32["weight_sum"], _f64["weight_sum"]
 # One entry point for every dtype: rows are copied as bytes.

@@ -111,8 +111,7 @@ class CpuTrainer(Trainer):
         order = (np.empty(0, np.intp) if order is None
                  else np.ascontiguousarray(order, dtype=np.intp))
         hidden, out, loss = self._codes
-        (kind, rate, state_a, state_b, beta_1, beta_2, epsilon, momentum, nesterov,
-         t) = optimizer.kernel_state()
+        kind, rate, state_a, state_b, hyper, t = optimizer.kernel_state()
         n_samples = len(order) if len(order) else self.X.shape[0]
         n_batches = math.ceil(n_samples / batch_size)
         X, x_trans = self._x(len(order) > 0)
@@ -124,8 +123,7 @@ class CpuTrainer(Trainer):
                 X, x_trans, self.Y, self._sw, order, batch_size, done, stop, total,
                 params, self._grad, work, xb, yb, swb, self._units, *offsets,
                 self._coef_off, self._icpt_off, hidden, out, loss,
-                self.network.alpha, kind, rate, beta_1, beta_2, epsilon, momentum,
-                nesterov, t, state_a, state_b,
+                self.network.alpha, kind, rate, hyper, t, state_a, state_b,
             )
             self._resize_slice(stop - done, time.perf_counter() - started)
             done = stop
