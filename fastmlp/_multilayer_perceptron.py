@@ -43,7 +43,7 @@ from sklearn.utils.validation import (
 from . import _blas, _inference
 from ._operations import HIDDEN_ACTIVATIONS, output_loss
 from ._layout import ParamLayout
-from ._optimizers import OPTIMIZERS, make_optimizer
+from ._optimizers import OPTIMIZERS, make_optimizer, parameter_constraints
 from ._tunables import FAST_PATH_MAX_ROWS
 from .engines import BACKENDS, Network, get_engine
 
@@ -108,6 +108,7 @@ class BaseMultilayerPerceptron(BaseEstimator, ABC):
         ],
         "max_fun": [Interval(Integral, 1, None, closed="left")],
         "backend": [StrOptions(set(BACKENDS))],
+        **parameter_constraints(),
     }
 
     @abstractmethod
@@ -338,7 +339,8 @@ class BaseMultilayerPerceptron(BaseEstimator, ABC):
         # partial_fit carries the optimizer state over from the previous call.
         optimizer = getattr(self, "_optimizer", None)
         if not incremental or optimizer is None or not optimizer.fits(self.solver, params):
-            optimizer = self._optimizer = make_optimizer(self, params.size, params.dtype)
+            optimizer = self._optimizer = make_optimizer(
+                self, params.size, network.layout.coef_size(), params.dtype)
 
         if self.early_stopping and incremental:
             raise ValueError("partial_fit does not support early_stopping=True")

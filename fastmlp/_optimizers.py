@@ -41,10 +41,15 @@ class Optimizer:
 
     name = None      # the solver's name
     code = None      # the step kernel's code
+    # The estimators' parameters this optimizer adds to scikit-learn's, with
+    # their constraints (merged into both estimators' constraints).
+    parameter_constraints = {}
 
     @classmethod
-    def from_estimator(cls, estimator, n_params, dtype):
-        """The optimizer with ``estimator``'s hyperparameters."""
+    def from_estimator(cls, estimator, n_params, n_coef, dtype):
+        """The optimizer with ``estimator``'s hyperparameters, over a flat
+        buffer of ``n_params`` entries whose first ``n_coef`` are the
+        coefficients (the rest are intercepts)."""
         raise NotImplementedError
 
     def state_arrays(self):
@@ -108,7 +113,7 @@ class SGD(Optimizer):
         self.velocity = np.zeros(n_params, dtype=dtype)
 
     @classmethod
-    def from_estimator(cls, estimator, n_params, dtype):
+    def from_estimator(cls, estimator, n_params, n_coef, dtype):
         return cls(n_params, dtype, estimator.learning_rate_init, estimator.learning_rate,
                    estimator.momentum, estimator.nesterovs_momentum, estimator.power_t)
 
@@ -170,7 +175,7 @@ class Adam(Optimizer):
         self.v = np.zeros(n_params, dtype=dtype)
 
     @classmethod
-    def from_estimator(cls, estimator, n_params, dtype):
+    def from_estimator(cls, estimator, n_params, n_coef, dtype):
         return cls(n_params, dtype, estimator.learning_rate_init, estimator.beta_1,
                    estimator.beta_2, estimator.epsilon)
 
@@ -213,9 +218,15 @@ class Adam(Optimizer):
 OPTIMIZERS = {o.name: o for o in (SGD, Adam)}
 
 
-def make_optimizer(estimator, n_params, dtype):
+def make_optimizer(estimator, n_params, n_coef, dtype):
     """The optimizer that ``estimator``'s hyperparameters ask for."""
-    return OPTIMIZERS[estimator.solver].from_estimator(estimator, n_params, dtype)
+    return OPTIMIZERS[estimator.solver].from_estimator(estimator, n_params, n_coef, dtype)
+
+
+def parameter_constraints():
+    """The parameters the optimizers add, with their constraints."""
+    return {name: constraint for optimizer in OPTIMIZERS.values()
+            for name, constraint in optimizer.parameter_constraints.items()}
 
 
 def check_step_codes(kernel_names):

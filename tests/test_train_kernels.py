@@ -443,7 +443,7 @@ def _optimizer(name, n_params, dtype, **params):
     """The optimizer ``name`` with the estimators' defaults but ``params``."""
     from fastmlp import MLPClassifier
 
-    return make_optimizer(MLPClassifier(solver=name, **params), n_params, dtype)
+    return make_optimizer(MLPClassifier(solver=name, **params), n_params, 30, dtype)
 
 
 # Each optimizer, and its variants that take other paths through its kernel.
