@@ -117,7 +117,7 @@ class BaseMultilayerPerceptron(BaseEstimator, ABC):
         learning_rate, learning_rate_init, power_t, max_iter, loss, shuffle,
         random_state, tol, verbose, warm_start, momentum, nesterovs_momentum,
         early_stopping, validation_fraction, beta_1, beta_2, epsilon,
-        n_iter_no_change, max_fun, backend,
+        n_iter_no_change, max_fun, backend, *, rho=0.9,
     ):
         self.hidden_layer_sizes = hidden_layer_sizes
         self.activation = activation
@@ -144,6 +144,7 @@ class BaseMultilayerPerceptron(BaseEstimator, ABC):
         self.n_iter_no_change = n_iter_no_change
         self.max_fun = max_fun
         self.backend = backend
+        self.rho = rho
 
     # ------------------------------------------------------------------ fit
 
@@ -572,8 +573,10 @@ _COMMON_PARAMS_DOC = """
         The ith element is the number of neurons in the ith hidden layer.
     activation : {'identity', 'logistic', 'tanh', 'relu'}, default='relu'
         Activation function of the hidden layers.
-    solver : {'lbfgs', 'sgd', 'adam'}, default='adam'
-        The weight optimizer: L-BFGS-B from scipy, minibatch SGD, or Adam.
+    solver : {'lbfgs', 'sgd', 'adam', 'rmsprop'}, default='adam'
+        The weight optimizer: L-BFGS-B from scipy, minibatch SGD, Adam, or
+        RMSprop (``v = rho v + (1 - rho) g^2``,
+        ``p -= learning_rate_init g / (sqrt(v) + epsilon)``).
     alpha : float, default=0.0001
         Strength of the L2 penalty, divided by the sample-weight sum.
     batch_size : int or 'auto', default='auto'
@@ -610,7 +613,7 @@ _COMMON_PARAMS_DOC = """
     beta_1, beta_2 : float, default=0.9, 0.999
         Decay rates of Adam's moment estimates.
     epsilon : float, default=1e-8
-        Adam's numerical-stability term.
+        The numerical-stability term of Adam and RMSprop.
     n_iter_no_change : int, default=10
         Epochs without an improvement of ``tol`` before stopping.
     max_fun : int, default=15000
@@ -618,6 +621,9 @@ _COMMON_PARAMS_DOC = """
     backend : {'auto', 'numpy', 'cpu', 'cuda'}, default='auto'
         The engine that runs the training: 'numpy' is the pure-NumPy
         reference; 'auto' picks the fastest engine available here.
+    rho : float, default=0.9
+        RMSprop's decay rate of the mean square of the gradient (Keras'
+        default), in [0, 1).
 """
 
 _CLASS_WEIGHT_DOC = """    class_weight : dict, list of dict, 'balanced' or None, default=None
@@ -723,6 +729,7 @@ class MLPClassifier(ClassifierMixin, BaseMultilayerPerceptron):
         n_iter_no_change=10,
         max_fun=15000,
         backend="auto",
+        rho=0.9,
         class_weight=None,
     ):
         self.class_weight = class_weight
@@ -752,6 +759,7 @@ class MLPClassifier(ClassifierMixin, BaseMultilayerPerceptron):
             n_iter_no_change=n_iter_no_change,
             max_fun=max_fun,
             backend=backend,
+            rho=rho,
         )
 
     def _validate_input(self, X, y, sample_weight, incremental, reset):
@@ -1009,6 +1017,7 @@ class MLPRegressor(RegressorMixin, BaseMultilayerPerceptron):
         n_iter_no_change=10,
         max_fun=15000,
         backend="auto",
+        rho=0.9,
     ):
         super().__init__(
             hidden_layer_sizes=hidden_layer_sizes,
@@ -1036,6 +1045,7 @@ class MLPRegressor(RegressorMixin, BaseMultilayerPerceptron):
             n_iter_no_change=n_iter_no_change,
             max_fun=max_fun,
             backend=backend,
+            rho=rho,
         )
 
     def _validate_input(self, X, y, sample_weight, incremental, reset):

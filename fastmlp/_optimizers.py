@@ -17,10 +17,13 @@ optimizer, runs ``step_rate`` per step (jitted) and hands back the step
 count (``steps_taken``): it never asks which optimizer it runs.
 """
 
+from numbers import Real
+
 import numpy as np
+from sklearn.utils._param_validation import Interval
 
 # The step kernels' codes: the order of FASTMLP_STEP_NAMES in _vector.h.
-KERNEL_ADAM, KERNEL_SGD = 0, 1
+KERNEL_ADAM, KERNEL_SGD, KERNEL_RMSPROP = 0, 1, 2
 
 
 def step_rate(code, rate, hyper, t):
@@ -214,8 +217,48 @@ class Adam(Optimizer):
         params += update
 
 
+class RMSprop(Optimizer):
+    """RMSprop (Hinton's lecture 6e; Keras' and PyTorch's form):
+    ``v = rho v + (1 - rho) g^2; p -= lr g / (sqrt(v) + epsilon)``, at the
+    constant rate ``learning_rate_init``."""
+
+    name = "rmsprop"
+    code = KERNEL_RMSPROP
+    parameter_constraints = {"rho": [Interval(Real, 0, 1, closed="left")]}
+
+    def __init__(self, n_params, dtype, learning_rate_init, rho, epsilon):
+        self.learning_rate_init = learning_rate_init
+        self.learning_rate = float(learning_rate_init)
+        self.rho = rho
+        self.epsilon = epsilon
+        self.t = 0
+        self.v = np.zeros(n_params, dtype=dtype)
+
+    @classmethod
+    def from_estimator(cls, estimator, n_params, n_coef, dtype):
+        return cls(n_params, dtype, estimator.learning_rate_init, estimator.rho,
+                   estimator.epsilon)
+
+    def state_arrays(self):
+        return self.v, self.v
+
+    def hyperparameters(self):
+        return (self.rho, self.epsilon)
+
+    def step(self, params, grad):
+        """Update ``params`` in place from ``grad`` (both flat)."""
+        self.t += 1
+        self.v *= self.rho
+        self.v += (1 - self.rho) * (grad * grad)
+        denom = np.sqrt(self.v)
+        denom += self.epsilon
+        update = -self.learning_rate * grad
+        update /= denom
+        params += update
+
+
 # The stochastic solvers by name.
-OPTIMIZERS = {o.name: o for o in (SGD, Adam)}
+OPTIMIZERS = {o.name: o for o in (SGD, Adam, RMSprop)}
 
 
 def make_optimizer(estimator, n_params, n_coef, dtype):

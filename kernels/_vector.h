@@ -90,18 +90,37 @@ static void NAME(T *params, const T *grad, T *velocity, ptrdiff_t n_params,  \
     }                                                                        \
 }
 
+/*   RMSprop: v = v * rho + (1 - rho) * (g * g);
+ *         param += (-lr * g) / (sqrt(v) + eps) */
+#define FASTMLP_RMSPROP_STEP(NAME, T, SQRT)                                   \
+FASTMLP_MULTIVERSION                                                          \
+static void NAME(T *params, const T *grad, T *v, ptrdiff_t n_params,         \
+                 ptrdiff_t n_coef, double alpha, double sw_sum, double lr,   \
+                 double rho, double epsilon) {                               \
+    const T s = (T) sw_sum, a = (T) alpha, neg_lr = (T) (-lr);               \
+    const T r = (T) rho, c = (T) (1 - rho), eps = (T) epsilon;               \
+    ptrdiff_t i;                                                             \
+    for (i = 0; i < n_params; i++) {                                         \
+        T g = i < n_coef ? (grad[i] + a * params[i]) / s : grad[i] / s;      \
+        v[i] = v[i] * r + c * (g * g);                                       \
+        params[i] += neg_lr * g / (SQRT(v[i]) + eps);                        \
+    }                                                                        \
+}
+
 FASTMLP_ADAM_STEP(fastmlp_adam_step_f32, float, sqrtf)
 FASTMLP_ADAM_STEP(fastmlp_adam_step_f64, double, sqrt)
 FASTMLP_SGD_STEP(fastmlp_sgd_step_f32, float)
 FASTMLP_SGD_STEP(fastmlp_sgd_step_f64, double)
+FASTMLP_RMSPROP_STEP(fastmlp_rmsprop_step_f32, float, sqrtf)
+FASTMLP_RMSPROP_STEP(fastmlp_rmsprop_step_f64, double, sqrt)
 
 /* The optimizers' names by code, as fastmlp/_optimizers.py knows them, and
  * the step of a code; `hyper` holds the optimizer's scalars in the order of
  * its hyperparameters() (Adam: beta_1, beta_2, epsilon; SGD: momentum,
- * nesterov), `rate` the step's rate (step_rate). An unknown code does
+ * nesterov; RMSprop: rho, epsilon), `rate` the step's rate (step_rate). An unknown code does
  * nothing: the tables are checked when the kernels load, and the shims
  * refuse such a code. */
-static const char *const FASTMLP_STEP_NAMES[] = {"adam", "sgd", NULL};
+static const char *const FASTMLP_STEP_NAMES[] = {"adam", "sgd", "rmsprop", NULL};
 
 #define FASTMLP_FLAT_STEP(NAME, T, SUFFIX)                                    \
 static void NAME(int code, T *params, const T *grad, T *a, T *b,             \
@@ -116,6 +135,11 @@ static void NAME(int code, T *params, const T *grad, T *a, T *b,             \
     case 1:                                                                  \
         fastmlp_sgd_step_##SUFFIX(params, grad, a, n_params, n_coef, alpha,  \
                                   sw_sum, rate, hyper[0], hyper[1] != 0);    \
+        break;                                                               \
+    case 2:                                                                  \
+        fastmlp_rmsprop_step_##SUFFIX(params, grad, b, n_params, n_coef,     \
+                                      alpha, sw_sum, rate, hyper[0],         \
+                                      hyper[1]);                             \
         break;                                                               \
     }                                                                        \
 }

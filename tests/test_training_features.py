@@ -10,6 +10,7 @@ from sklearn.utils._param_validation import InvalidParameterError
 
 from fastmlp import MLPClassifier, MLPRegressor
 from fastmlp._operations import HIDDEN_ACTIVATIONS
+from fastmlp._optimizers import OPTIMIZERS, make_optimizer
 
 from conftest import run_python
 
@@ -98,3 +99,110 @@ np.save({str(tmp_path / 'out.npy')!r}, model.predict_proba(np.load({str(tmp_path
 """
     assert run_python(code, capture_output=True).returncode == 0
     assert_array_equal(np.load(tmp_path / "out.npy"), expected)
+
+
+# --- optimizers -------------------------------------------------------------
+
+NEW_SOLVERS = [name for name in OPTIMIZERS if name not in ("sgd", "adam")]
+
+
+def _rmsprop_steps(p, grads, lr, rho, eps):
+    # The issue's formula, written out: v = rho v + (1 - rho) g^2,
+    # p -= lr g / (sqrt(v) + eps).
+    v = np.zeros_like(p)
+    for g in grads:
+        v = rho * v + (1 - rho) * g ** 2
+        p = p - lr * g / (np.sqrt(v) + eps)
+    return p
+
+
+def _adamw_steps(p, grads, lr, beta_1, beta_2, eps, weight_decay, n_coef):
+    # The coefficients decay first, p -= lr wd p; then Adam's step,
+    # scikit-learn's (bias corrections folded into the rate).
+    m, v = np.zeros_like(p), np.zeros_like(p)
+    for t, g in enumerate(grads, 1):
+        p = p.copy()
+        p[:n_coef] = p[:n_coef] - lr * weight_decay * p[:n_coef]
+        m = beta_1 * m + (1 - beta_1) * g
+        v = beta_2 * v + (1 - beta_2) * g ** 2
+        rate = lr * np.sqrt(1 - beta_2 ** t) / (1 - beta_1 ** t)
+        p = p - rate * m / (np.sqrt(v) + eps)
+    return p
+
+
+FORMULAS = {
+    "rmsprop": lambda p, grads, est, n_coef: _rmsprop_steps(
+        p, grads, est.learning_rate_init, est.rho, est.epsilon),
+    "adamw": lambda p, grads, est, n_coef: _adamw_steps(
+        p, grads, est.learning_rate_init, est.beta_1, est.beta_2, est.epsilon,
+        est.weight_decay, n_coef),
+}
+
+
+@pytest.mark.parametrize("name", NEW_SOLVERS)
+def test_optimizer_is_the_formula(name):
+    rs = np.random.RandomState(0)
+    est = MLPClassifier(solver=name, learning_rate_init=0.01)
+    p0 = rs.normal(size=20)
+    grads = [rs.normal(size=20) for _ in range(5)]
+    optimizer = make_optimizer(est, 20, 12, np.float64)
+    p = p0.copy()
+    for g in grads:
+        optimizer.step(p, g)
+    assert_allclose(p, FORMULAS[name](p0, grads, est, 12), rtol=1e-13, atol=1e-15)
+
+
+@pytest.mark.parametrize("name", NEW_SOLVERS)
+@pytest.mark.parametrize("early_stopping", [False, True])
+def test_new_solvers_follow_the_reference(digits, regression, name, early_stopping):
+    X, y = digits
+    common = dict(solver=name, hidden_layer_sizes=(16, 8), max_iter=6, random_state=0,
+                  early_stopping=early_stopping, n_iter_no_change=2, tol=0)
+    reference, fast = _fit_both(MLPClassifier, X[:600], y[:600], **common)
+    _assert_follows(reference, fast)
+    if early_stopping:
+        assert fast.validation_scores_ == pytest.approx(reference.validation_scores_)
+    X, y = regression
+    reference, fast = _fit_both(MLPRegressor, X, y, **common)
+    _assert_follows(reference, fast)
+
+
+@pytest.mark.parametrize("name", NEW_SOLVERS)
+def test_new_solvers_partial_fit_and_warm_start(digits, backend, name):
+    X, y = digits
+    common = dict(solver=name, hidden_layer_sizes=(12,), random_state=0, backend=backend,
+                  shuffle=False)
+    # Three partial fits are three epochs of one fit: the state carries
+    # over between the calls.
+    stepped = MLPClassifier(**common)
+    for _ in range(3):
+        stepped.partial_fit(X, y, classes=np.unique(y))
+    whole = MLPClassifier(max_iter=3, **common).fit(X, y)
+    assert_allclose(stepped.coefs_[0], whole.coefs_[0], rtol=1e-12)
+    # A warm start goes on from the weights, with a fresh optimizer state,
+    # as scikit-learn's warm starts do.
+    warm = MLPClassifier(max_iter=2, warm_start=True, **common).fit(X, y)
+    before = warm.coefs_[0].copy()
+    warm.fit(X, y)
+    assert warm.n_iter_ == 2 and not np.array_equal(before, warm.coefs_[0])
+
+
+@pytest.mark.parametrize("name", NEW_SOLVERS)
+def test_new_solvers_in_float32(digits, name):
+    X, y = digits
+    common = dict(solver=name, hidden_layer_sizes=(16,), max_iter=5, random_state=0)
+    reference, fast = _fit_both(MLPClassifier, X.astype(np.float32), y, **common)
+    assert fast.coefs_[0].dtype == np.float32
+    _assert_follows(reference, fast, rtol=1e-4)
+    f64 = MLPClassifier(backend="cpu", **common).fit(X, y)
+    assert fast.loss_ == pytest.approx(f64.loss_, rel=1e-3)
+
+
+@pytest.mark.parametrize("name", NEW_SOLVERS)
+def test_new_solvers_learn(digits, name):
+    X, y = digits
+    common = dict(hidden_layer_sizes=(32,), max_iter=30, random_state=0)
+    model = MLPClassifier(solver=name, **common).fit(X[:1200], y[:1200])
+    adam = MLPClassifier(solver="adam", **common).fit(X[:1200], y[:1200])
+    assert model.score(X[1200:], y[1200:]) > adam.score(X[1200:], y[1200:]) - 0.03
+    assert model.loss_curve_[-1] < 0.5 * model.loss_curve_[0]
