@@ -14,6 +14,7 @@
 
 import functools
 import warnings
+from pathlib import Path
 
 JIT_OPTIONS = dict(nogil=True, fastmath=False)
 
@@ -27,7 +28,17 @@ def _recovering_cache_class():
     class RecoveringCache(FunctionCache):
         """Numba's on-disk cache, but an entry that fails to load (truncated
         or garbled ``.nbi``/``.nbc`` files, a pickle of another version) is a
-        cache miss: the index is reset and the function compiles again."""
+        cache miss: the index is reset and the function compiles again.
+
+        Numba keys an entry to its own source file only, while a loop
+        compiles in what it calls from other modules (the optimizers' step
+        rate, the operation codes): the key also holds the stamps of
+        fastmlp's modules, so a change to any of them recompiles."""
+
+        def __init__(self, py_func):
+            super().__init__(py_func)
+            index = self._cache_file
+            index._source_stamp = (index._source_stamp, _package_stamps())
 
         def load_overload(self, sig, target_context):
             try:
@@ -46,6 +57,15 @@ def _recovering_cache_class():
                 _warn_no_cache(f"writing {self.cache_path} failed ({exc})")
 
     return RecoveringCache
+
+
+@functools.cache
+def _package_stamps():
+    """(name, mtime, size) of every module of fastmlp and its engines."""
+    root = Path(__file__).parent
+    return tuple(sorted((str(path.relative_to(root)), stat.st_mtime, stat.st_size)
+                        for path in [*root.glob("*.py"), *root.glob("engines/*.py")]
+                        for stat in [path.stat()]))
 
 
 def _warn_no_cache(reason):
