@@ -117,7 +117,7 @@ class BaseMultilayerPerceptron(BaseEstimator, ABC):
         learning_rate, learning_rate_init, power_t, max_iter, loss, shuffle,
         random_state, tol, verbose, warm_start, momentum, nesterovs_momentum,
         early_stopping, validation_fraction, beta_1, beta_2, epsilon,
-        n_iter_no_change, max_fun, backend, *, rho=0.9,
+        n_iter_no_change, max_fun, backend, *, rho=0.9, weight_decay=0.01,
     ):
         self.hidden_layer_sizes = hidden_layer_sizes
         self.activation = activation
@@ -145,6 +145,7 @@ class BaseMultilayerPerceptron(BaseEstimator, ABC):
         self.max_fun = max_fun
         self.backend = backend
         self.rho = rho
+        self.weight_decay = weight_decay
 
     # ------------------------------------------------------------------ fit
 
@@ -573,10 +574,12 @@ _COMMON_PARAMS_DOC = """
         The ith element is the number of neurons in the ith hidden layer.
     activation : {'identity', 'logistic', 'tanh', 'relu'}, default='relu'
         Activation function of the hidden layers.
-    solver : {'lbfgs', 'sgd', 'adam', 'rmsprop'}, default='adam'
-        The weight optimizer: L-BFGS-B from scipy, minibatch SGD, Adam, or
+    solver : {'lbfgs', 'sgd', 'adam', 'rmsprop', 'adamw'}, default='adam'
+        The weight optimizer: L-BFGS-B from scipy, minibatch SGD, Adam,
         RMSprop (``v = rho v + (1 - rho) g^2``,
-        ``p -= learning_rate_init g / (sqrt(v) + epsilon)``).
+        ``p -= learning_rate_init g / (sqrt(v) + epsilon)``), or AdamW
+        (``p -= learning_rate_init weight_decay p`` on the coefficients,
+        then Adam's step).
     alpha : float, default=0.0001
         Strength of the L2 penalty, divided by the sample-weight sum.
     batch_size : int or 'auto', default='auto'
@@ -624,6 +627,9 @@ _COMMON_PARAMS_DOC = """
     rho : float, default=0.9
         RMSprop's decay rate of the mean square of the gradient (Keras'
         default), in [0, 1).
+    weight_decay : float, default=0.01
+        AdamW's decoupled weight decay of the coefficients (not the
+        intercepts), per step ``learning_rate_init * weight_decay``.
 """
 
 _CLASS_WEIGHT_DOC = """    class_weight : dict, list of dict, 'balanced' or None, default=None
@@ -730,6 +736,7 @@ class MLPClassifier(ClassifierMixin, BaseMultilayerPerceptron):
         max_fun=15000,
         backend="auto",
         rho=0.9,
+        weight_decay=0.01,
         class_weight=None,
     ):
         self.class_weight = class_weight
@@ -760,6 +767,7 @@ class MLPClassifier(ClassifierMixin, BaseMultilayerPerceptron):
             max_fun=max_fun,
             backend=backend,
             rho=rho,
+            weight_decay=weight_decay,
         )
 
     def _validate_input(self, X, y, sample_weight, incremental, reset):
@@ -1018,6 +1026,7 @@ class MLPRegressor(RegressorMixin, BaseMultilayerPerceptron):
         max_fun=15000,
         backend="auto",
         rho=0.9,
+        weight_decay=0.01,
     ):
         super().__init__(
             hidden_layer_sizes=hidden_layer_sizes,
@@ -1046,6 +1055,7 @@ class MLPRegressor(RegressorMixin, BaseMultilayerPerceptron):
             max_fun=max_fun,
             backend=backend,
             rho=rho,
+            weight_decay=weight_decay,
         )
 
     def _validate_input(self, X, y, sample_weight, incremental, reset):

@@ -23,7 +23,7 @@ import numpy as np
 from sklearn.utils._param_validation import Interval
 
 # The step kernels' codes: the order of FASTMLP_STEP_NAMES in _vector.h.
-KERNEL_ADAM, KERNEL_SGD, KERNEL_RMSPROP = 0, 1, 2
+KERNEL_ADAM, KERNEL_SGD, KERNEL_RMSPROP, KERNEL_ADAMW = 0, 1, 2, 3
 
 
 def step_rate(code, rate, hyper, t):
@@ -33,7 +33,7 @@ def step_rate(code, rate, hyper, t):
     rate as given. The one definition of each: the optimizers run it in
     Python and the cpu engine's loops run it jitted (float powers, as
     Python's; Numba's power by an integer would multiply)."""
-    if code == KERNEL_ADAM:
+    if code == KERNEL_ADAM or code == KERNEL_ADAMW:
         beta_1, beta_2 = hyper[0], hyper[1]
         return rate * np.sqrt(1 - beta_2 ** float(t)) / (1 - beta_1 ** float(t))
     return rate
@@ -257,8 +257,41 @@ class RMSprop(Optimizer):
         params += update
 
 
+class AdamW(Adam):
+    """AdamW (Loshchilov and Hutter, 2019): the coefficients (not the
+    intercepts) first decay, ``p -= learning_rate_init weight_decay p``,
+    then exactly Adam's step, from the gradient at the undecayed weights."""
+
+    name = "adamw"
+    code = KERNEL_ADAMW
+    parameter_constraints = {"weight_decay": [Interval(Real, 0, None, closed="left")]}
+
+    def __init__(self, n_params, n_coef, dtype, learning_rate_init, beta_1, beta_2,
+                 epsilon, weight_decay):
+        super().__init__(n_params, dtype, learning_rate_init, beta_1, beta_2, epsilon)
+        self.n_coef = n_coef
+        self.weight_decay = weight_decay
+
+    @classmethod
+    def from_estimator(cls, estimator, n_params, n_coef, dtype):
+        return cls(n_params, n_coef, dtype, estimator.learning_rate_init,
+                   estimator.beta_1, estimator.beta_2, estimator.epsilon,
+                   estimator.weight_decay)
+
+    def hyperparameters(self):
+        # The decay's factor formed once, in double, as the step uses it.
+        return (self.beta_1, self.beta_2, self.epsilon,
+                self.learning_rate_init * self.weight_decay)
+
+    def step(self, params, grad):
+        """Update ``params`` in place from ``grad`` (both flat)."""
+        coefs = params[:self.n_coef]
+        coefs -= (self.learning_rate_init * self.weight_decay) * coefs
+        super().step(params, grad)
+
+
 # The stochastic solvers by name.
-OPTIMIZERS = {o.name: o for o in (SGD, Adam, RMSprop)}
+OPTIMIZERS = {o.name: o for o in (SGD, Adam, RMSprop, AdamW)}
 
 
 def make_optimizer(estimator, n_params, n_coef, dtype):

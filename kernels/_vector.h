@@ -107,20 +107,51 @@ static void NAME(T *params, const T *grad, T *v, ptrdiff_t n_params,         \
     }                                                                        \
 }
 
+/*   AdamW: Adam's step, after param -= decay * param on the coefficients
+ *          (decay = lr * weight_decay), g taken from the undecayed param */
+#define FASTMLP_ADAMW_STEP(NAME, T, SQRT)                                     \
+FASTMLP_MULTIVERSION                                                          \
+static void NAME(T *params, const T *grad, T *m, T *v, ptrdiff_t n_params,   \
+                 ptrdiff_t n_coef, double alpha, double sw_sum, double lr_t, \
+                 double beta_1, double beta_2, double epsilon,               \
+                 double decay) {                                             \
+    const T s = (T) sw_sum, a = (T) alpha, neg_lr = (T) (-lr_t);             \
+    const T b1 = (T) beta_1, c1 = (T) (1 - beta_1);                          \
+    const T b2 = (T) beta_2, c2 = (T) (1 - beta_2), eps = (T) epsilon;       \
+    const T d = (T) decay;                                                   \
+    ptrdiff_t i;                                                             \
+    for (i = 0; i < n_params; i++) {                                         \
+        T p = params[i], g;                                                  \
+        if (i < n_coef) {                                                    \
+            g = (grad[i] + a * p) / s;                                       \
+            p -= d * p;                                                      \
+        } else {                                                             \
+            g = grad[i] / s;                                                 \
+        }                                                                    \
+        m[i] = m[i] * b1 + c1 * g;                                           \
+        v[i] = v[i] * b2 + c2 * (g * g);                                     \
+        params[i] = p + neg_lr * m[i] / (SQRT(v[i]) + eps);                  \
+    }                                                                        \
+}
+
 FASTMLP_ADAM_STEP(fastmlp_adam_step_f32, float, sqrtf)
 FASTMLP_ADAM_STEP(fastmlp_adam_step_f64, double, sqrt)
 FASTMLP_SGD_STEP(fastmlp_sgd_step_f32, float)
 FASTMLP_SGD_STEP(fastmlp_sgd_step_f64, double)
 FASTMLP_RMSPROP_STEP(fastmlp_rmsprop_step_f32, float, sqrtf)
 FASTMLP_RMSPROP_STEP(fastmlp_rmsprop_step_f64, double, sqrt)
+FASTMLP_ADAMW_STEP(fastmlp_adamw_step_f32, float, sqrtf)
+FASTMLP_ADAMW_STEP(fastmlp_adamw_step_f64, double, sqrt)
 
 /* The optimizers' names by code, as fastmlp/_optimizers.py knows them, and
  * the step of a code; `hyper` holds the optimizer's scalars in the order of
  * its hyperparameters() (Adam: beta_1, beta_2, epsilon; SGD: momentum,
- * nesterov; RMSprop: rho, epsilon), `rate` the step's rate (step_rate). An unknown code does
+ * nesterov; RMSprop: rho, epsilon; AdamW: Adam's, then the decay),
+ * `rate` the step's rate (step_rate). An unknown code does
  * nothing: the tables are checked when the kernels load, and the shims
  * refuse such a code. */
-static const char *const FASTMLP_STEP_NAMES[] = {"adam", "sgd", "rmsprop", NULL};
+static const char *const FASTMLP_STEP_NAMES[] = {"adam", "sgd", "rmsprop", "adamw",
+                                                 NULL};
 
 #define FASTMLP_FLAT_STEP(NAME, T, SUFFIX)                                    \
 static void NAME(int code, T *params, const T *grad, T *a, T *b,             \
@@ -140,6 +171,11 @@ static void NAME(int code, T *params, const T *grad, T *a, T *b,             \
         fastmlp_rmsprop_step_##SUFFIX(params, grad, b, n_params, n_coef,     \
                                       alpha, sw_sum, rate, hyper[0],         \
                                       hyper[1]);                             \
+        break;                                                               \
+    case 3:                                                                  \
+        fastmlp_adamw_step_##SUFFIX(params, grad, a, b, n_params, n_coef,    \
+                                    alpha, sw_sum, rate, hyper[0], hyper[1], \
+                                    hyper[2], hyper[3]);                     \
         break;                                                               \
     }                                                                        \
 }
