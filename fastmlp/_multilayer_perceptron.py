@@ -108,6 +108,7 @@ class BaseMultilayerPerceptron(BaseEstimator, ABC):
         ],
         "max_fun": [Interval(Integral, 1, None, closed="left")],
         "backend": [StrOptions(set(BACKENDS))],
+        "dropout": [Interval(Real, 0, 1, closed="left")],
         **parameter_constraints(),
     }
 
@@ -118,6 +119,7 @@ class BaseMultilayerPerceptron(BaseEstimator, ABC):
         random_state, tol, verbose, warm_start, momentum, nesterovs_momentum,
         early_stopping, validation_fraction, beta_1, beta_2, epsilon,
         n_iter_no_change, max_fun, backend, *, rho=0.9, weight_decay=0.01,
+        dropout=0.0,
     ):
         self.hidden_layer_sizes = hidden_layer_sizes
         self.activation = activation
@@ -146,6 +148,7 @@ class BaseMultilayerPerceptron(BaseEstimator, ABC):
         self.backend = backend
         self.rho = rho
         self.weight_decay = weight_decay
+        self.dropout = dropout
 
     # ------------------------------------------------------------------ fit
 
@@ -212,10 +215,16 @@ class BaseMultilayerPerceptron(BaseEstimator, ABC):
             loss=self._loss_name(),
             alpha=float(self.alpha),
             dtype=dtype,
+            dropout=float(self.dropout),
         )
         # Targets in the training dtype; y itself is never modified.
         Y = np.asarray(y, dtype=dtype)
 
+        if self.dropout > 0 and self.solver not in _STOCHASTIC_SOLVERS:
+            raise ValueError(
+                f"dropout={self.dropout} needs a stochastic solver "
+                f"({', '.join(_STOCHASTIC_SOLVERS)}); solver='{self.solver}' would see "
+                "a different loss at each evaluation of its line search.")
         if self.solver in _STOCHASTIC_SOLVERS:
             self._fit_stochastic(
                 engine, network, params, X, y, Y, sample_weight, incremental
@@ -383,7 +392,15 @@ class BaseMultilayerPerceptron(BaseEstimator, ABC):
                 )
             batch_size = int(np.clip(self.batch_size, 1, n_samples))
 
+        # Dropout masks are keyed by a seed of this fit's own (and each
+        # batch's optimizer step), drawn only when dropout is on, so that
+        # without it the RandomState's draws stay scikit-learn's.
+        dropout_seed = 0
+        if network.dropout > 0:
+            dropout_seed = int(self._random_state.randint(np.iinfo(np.int64).max,
+                                                          dtype=np.int64))
         trainer = engine.trainer(network, X, Y, sample_weight)
+        trainer.start(params, optimizer, dropout_seed)
         # Positions within the training rows, reshuffled each epoch as
         # scikit-learn reshuffles them. Its ``shuffle(positions,
         # random_state=rs)`` permutes with ``rs.shuffle(np.arange(n))``;
@@ -400,7 +417,8 @@ class BaseMultilayerPerceptron(BaseEstimator, ABC):
                     order = positions if rows is None else rows[positions]
                 else:
                     order = rows
-                loss_sum = trainer.run_epoch(params, optimizer, order, batch_size)
+                loss_sum = trainer.run_epoch(order, batch_size)
+                params = trainer.parameters()
                 self.n_iter_ += 1
                 self.loss_ = np.float64(loss_sum / n_samples)
                 if not (early_stopping or np.isfinite(self.loss_)
@@ -449,6 +467,8 @@ class BaseMultilayerPerceptron(BaseEstimator, ABC):
                     )
         except KeyboardInterrupt:
             warnings.warn("Training interrupted by user.")
+        finally:
+            trainer.finish()
 
         if early_stopping:
             # scikit-learn makes its best weights the live ones (the same
@@ -630,6 +650,14 @@ _COMMON_PARAMS_DOC = """
     weight_decay : float, default=0.01
         AdamW's decoupled weight decay of the coefficients (not the
         intercepts), per step ``learning_rate_init * weight_decay``.
+    dropout : float, default=0.0
+        Inverted dropout of every hidden layer's output while training with
+        a stochastic solver: each element is zeroed with probability
+        ``dropout`` and the others are scaled by ``1 / (1 - dropout)``;
+        nothing changes at predict time. The masks are reproducible: a
+        counter-based generator keyed by a seed drawn from
+        ``random_state``, the optimizer's step and the element, the same on
+        every backend. In [0, 1); 0 leaves the fit exactly as without it.
 """
 
 _CLASS_WEIGHT_DOC = """    class_weight : dict, list of dict, 'balanced' or None, default=None
@@ -737,6 +765,7 @@ class MLPClassifier(ClassifierMixin, BaseMultilayerPerceptron):
         backend="auto",
         rho=0.9,
         weight_decay=0.01,
+        dropout=0.0,
         class_weight=None,
     ):
         self.class_weight = class_weight
@@ -768,6 +797,7 @@ class MLPClassifier(ClassifierMixin, BaseMultilayerPerceptron):
             backend=backend,
             rho=rho,
             weight_decay=weight_decay,
+            dropout=dropout,
         )
 
     def _validate_input(self, X, y, sample_weight, incremental, reset):
@@ -1027,6 +1057,7 @@ class MLPRegressor(RegressorMixin, BaseMultilayerPerceptron):
         backend="auto",
         rho=0.9,
         weight_decay=0.01,
+        dropout=0.0,
     ):
         super().__init__(
             hidden_layer_sizes=hidden_layer_sizes,
@@ -1056,6 +1087,7 @@ class MLPRegressor(RegressorMixin, BaseMultilayerPerceptron):
             backend=backend,
             rho=rho,
             weight_decay=weight_decay,
+            dropout=dropout,
         )
 
     def _validate_input(self, X, y, sample_weight, incremental, reset):

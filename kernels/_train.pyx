@@ -301,6 +301,7 @@ cdef inline void _column_sums(
 cdef extern from "_vector.h" nogil:
     # Every optimizer's step, by its code (fastmlp/_optimizers.py).
     const char *FASTMLP_STEP_NAMES[]
+    const int FASTMLP_STEP_N_HYPER[]
     void fastmlp_flat_step_f32(
         int code, float *params, const float *grad, float *state_a,
         float *state_b, Py_ssize_t n_params, Py_ssize_t n_coef, double alpha,
@@ -313,6 +314,18 @@ cdef extern from "_vector.h" nogil:
     void fastmlp_gather_rows(const char *src, Py_ssize_t row_bytes,
                              const Py_ssize_t *rows, Py_ssize_t n_rows,
                              char *dst)
+
+
+cdef extern from "_dropout.h" nogil:
+    ctypedef unsigned int uint32_t
+    ctypedef unsigned long long uint64_t
+    uint32_t fastmlp_dropout_key(uint64_t seed, uint64_t step, uint64_t layer)
+    void fastmlp_dropout_f32(const float *x, float *out, Py_ssize_t lo,
+                             Py_ssize_t n, uint32_t key, uint32_t threshold,
+                             double scale)
+    void fastmlp_dropout_f64(const double *x, double *out, Py_ssize_t lo,
+                             Py_ssize_t n, uint32_t key, uint32_t threshold,
+                             double scale)
 
 
 cdef extern from "_pool.h" nogil:
@@ -473,6 +486,41 @@ cdef inline void _row_pass(_RowPass *rows) noexcept nogil:
         fastmlp_pool_parts(rows.n_rows * rows.n_cols, PARALLEL_MIN_ELEMENTS), 0)
 
 
+cdef struct _Dropout:
+    const char *x
+    char *out
+    Py_ssize_t n
+    Py_ssize_t itemsize
+    uint32_t key
+    uint32_t threshold
+    double scale
+
+
+cdef void _dropout_part(void *arg, int part, int n_parts) noexcept nogil:
+    cdef _Dropout *d = <_Dropout *> arg
+    cdef Py_ssize_t lo, hi
+    fastmlp_part_range(d.n, part, n_parts, LINE_BYTES // d.itemsize, &lo, &hi)
+    if hi == lo:
+        return
+    if d.itemsize == 4:
+        fastmlp_dropout_f32(<const float *> d.x + lo, <float *> d.out + lo, lo,
+                            hi - lo, d.key, d.threshold, d.scale)
+    else:
+        fastmlp_dropout_f64(<const double *> d.x + lo, <double *> d.out + lo, lo,
+                            hi - lo, d.key, d.threshold, d.scale)
+
+
+cdef inline void _dropout(const char *x, char *out, Py_ssize_t n, Py_ssize_t itemsize,
+                          Py_ssize_t seed, Py_ssize_t step, Py_ssize_t layer,
+                          Py_ssize_t threshold, double scale) noexcept nogil:
+    cdef _Dropout d = _Dropout(
+        x, out, n, itemsize,
+        fastmlp_dropout_key(<uint64_t> seed, <uint64_t> step, <uint64_t> layer),
+        <uint32_t> threshold, scale)
+    fastmlp_pool_dispatch(_dropout_part, &d,
+                          fastmlp_pool_parts(n, PARALLEL_MIN_ELEMENTS), 0)
+
+
 cdef struct _Gather:
     const char *src
     Py_ssize_t row_bytes
@@ -600,6 +648,25 @@ cdef api void flat_step_f64(
         code, <char *> params, <const char *> grad, <char *> state_a,
         <char *> state_b, n_params, n_coef, 8, alpha, sw_sum, rate, hyper)
     _flat_step(&step)
+
+
+cdef api void dropout_f32(
+    const float *x, float *out, Py_ssize_t n, Py_ssize_t seed, Py_ssize_t step,
+    Py_ssize_t layer, Py_ssize_t threshold, double scale,
+) noexcept nogil:
+    """out = x * scale where kept, else 0 (out may be x): hidden layer
+    ``layer``'s dropout mask at ``step`` (fastmlp/_dropout.py)."""
+    _dropout(<const char *> x, <char *> out, n, 4, seed, step, layer, threshold,
+             scale)
+
+
+cdef api void dropout_f64(
+    const double *x, double *out, Py_ssize_t n, Py_ssize_t seed, Py_ssize_t step,
+    Py_ssize_t layer, Py_ssize_t threshold, double scale,
+) noexcept nogil:
+    """As dropout_f32."""
+    _dropout(<const char *> x, <char *> out, n, 8, seed, step, layer, threshold,
+             scale)
 
 
 cdef api double l2_sum_f32(const float *params, Py_ssize_t n) noexcept nogil:
@@ -780,6 +847,9 @@ def flat_step(int code, floating[::1] params, const floating[::1] grad,
     kernel_state()."""
     if code < 0 or code >= len(STEP_NAMES):
         raise ValueError(f"unknown optimizer code {code}")
+    if hyper.shape[0] < FASTMLP_STEP_N_HYPER[code]:
+        raise ValueError(f"{STEP_NAMES[code]} takes {FASTMLP_STEP_N_HYPER[code]} "
+                         f"hyperparameters, got {hyper.shape[0]}")
     cdef Py_ssize_t n = params.shape[0]
     _check_flat(n, n_coef, [("grad", grad.shape[0]), ("state_a", state_a.shape[0]),
                             ("state_b", state_b.shape[0])])
@@ -792,6 +862,30 @@ def flat_step(int code, floating[::1] params, const floating[::1] grad,
         else:
             flat_step_f64(code, &params[0], &grad[0], &state_a[0], &state_b[0], n,
                           n_coef, alpha, sw_sum, rate, &hyper[0])
+
+
+def dropout(const floating[:, ::1] x, floating[:, ::1] out, Py_ssize_t seed,
+            Py_ssize_t step, Py_ssize_t layer, double p):
+    """``out = x / (1 - p)`` where hidden layer ``layer``'s mask at ``step``
+    keeps an element, else 0 (x IN, out OUT; out may be x)."""
+    if not 0 <= p < 1:
+        raise ValueError(f"dropout rate {p} is outside [0, 1)")
+    if seed < 0 or step < 0 or layer < 0:
+        raise ValueError("seed, step and layer must be >= 0")
+    if x.shape[0] != out.shape[0] or x.shape[1] != out.shape[1]:
+        raise ValueError(f"x {x.shape[0], x.shape[1]} and out "
+                         f"{out.shape[0], out.shape[1]} differ in shape")
+    cdef Py_ssize_t n = x.shape[0] * x.shape[1]
+    cdef Py_ssize_t threshold = <Py_ssize_t> (p * 4294967296.0)
+    if n == 0:
+        return
+    with nogil:
+        if floating is float:
+            dropout_f32(&x[0, 0], &out[0, 0], n, seed, step, layer, threshold,
+                        1.0 / (1.0 - p))
+        else:
+            dropout_f64(&x[0, 0], &out[0, 0], n, seed, step, layer, threshold,
+                        1.0 / (1.0 - p))
 
 
 def l2_sum(const floating[::1] params, Py_ssize_t n_coef):

@@ -152,6 +152,8 @@ FASTMLP_ADAMW_STEP(fastmlp_adamw_step_f64, double, sqrt)
  * refuse such a code. */
 static const char *const FASTMLP_STEP_NAMES[] = {"adam", "sgd", "rmsprop", "adamw",
                                                  NULL};
+/* How many scalars each code reads from `hyper`. */
+static const int FASTMLP_STEP_N_HYPER[] = {3, 2, 2, 4};
 
 #define FASTMLP_FLAT_STEP(NAME, T, SUFFIX)                                    \
 static void NAME(int code, T *params, const T *grad, T *a, T *b,             \

@@ -55,7 +55,7 @@ def _run_passes(rs_seed, dtype):
     # Every optimizer's step (codes: fastmlp/_optimizers.py).
     for code in range(len(_train.STEP_NAMES)):
         _train.flat_step(code, params, grad, m, v, 123_457, 1e-3, 37.0, 1e-3,
-                         np.array([0.9, 0.999, 1e-8]))
+                         np.array([0.9, 0.999, 1e-8, 1e-5]))
     z = rs.normal(size=(1001, 130)).astype(dtype)
     b = rs.normal(size=130).astype(dtype)
     outs = {}

@@ -62,6 +62,7 @@ SIGNATURES = {
     "flat_step": ("void", ["int", P_OUT, P_IN, P_OUT, P_OUT, "Py_ssize_t",
                            "Py_ssize_t", "double", "double", "double",
                            "double const *"]),
+    "dropout": ("void", [P_IN, P_OUT] + ["Py_ssize_t"] * 5 + ["double"]),
     "l2_sum": ("double", [P_IN, "Py_ssize_t"]),
     "weight_sum": ("double", [P_IN, "Py_ssize_t"]),
 }
@@ -538,7 +539,7 @@ def test_inputs_are_read_only_and_untouched(dtype):
     checks += [(y, y0), (sw, sw0)]
     _train.column_sums(act, np.empty(3, dtype))
     grad, grad0 = frozen(12)
-    hyper, hyper0 = frozen(3)
+    hyper, hyper0 = frozen(4)
     hyper, hyper0 = np.abs(hyper).astype(np.float64), np.abs(hyper0).astype(np.float64)
     hyper.setflags(write=False)
     for code in range(len(OPTIMIZERS)):
@@ -573,6 +574,7 @@ def test_shims_reject_mismatched_shapes():
         lambda: _train.flat_step(0, e(5), e(5), e(5), e(5), 6, 0, 1, 1, e(3)),
         lambda: _train.flat_step(1, e(5), e(5), e(4), e(5), 2, 0, 1, 1, e(3)),
         lambda: _train.flat_step(1, e(5), e(5), e(5), e(5), -1, 0, 1, 1, e(3)),
+        lambda: _train.flat_step(3, e(5), e(5), e(5), e(5), 2, 0, 1, 1, e(3)),
         lambda: _train.l2_sum(e(5), 6),
     ]
     for case in cases:

@@ -8,10 +8,12 @@ import pytest
 from numpy.testing import assert_allclose, assert_array_equal
 from sklearn.utils._param_validation import InvalidParameterError
 
-from fastmlp import MLPClassifier, MLPRegressor
+from fastmlp import MLPClassifier, MLPRegressor, _dropout
+from fastmlp._kernels import _train
 from fastmlp._operations import HIDDEN_ACTIVATIONS
 from fastmlp._optimizers import OPTIMIZERS, make_optimizer
 
+from _networks import PER_LAYER
 from conftest import run_python
 
 HIDDEN = list(HIDDEN_ACTIVATIONS)
@@ -206,3 +208,148 @@ def test_new_solvers_learn(digits, name):
     adam = MLPClassifier(solver="adam", **common).fit(X[:1200], y[:1200])
     assert model.score(X[1200:], y[1200:]) > adam.score(X[1200:], y[1200:]) - 0.03
     assert model.loss_curve_[-1] < 0.5 * model.loss_curve_[0]
+
+
+# --- dropout ----------------------------------------------------------------
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize("shape", [(1, 1), (7, 13), (200, 700)])
+def test_dropout_kernel_draws_the_specifications_masks(dtype, shape):
+    rs = np.random.RandomState(0)
+    x = rs.normal(size=shape).astype(dtype)
+    for seed, step, layer, p in ((0, 1, 0, 0.5), (2**62 + 5, 10**9, 3, 0.2),
+                                 (123, 7, 1, 0.9)):
+        expected = _dropout.apply(x, _dropout.keep_mask(seed, step, layer, shape, p), p)
+        out = np.full_like(x, np.nan)
+        _train.dropout(x, out, seed, step, layer, p)
+        assert_array_equal(out, expected)
+        assert out.dtype == dtype
+        in_place = x.copy()                  # the backward pass's use
+        _train.dropout(in_place, in_place, seed, step, layer, p)
+        assert_array_equal(in_place, expected)
+
+
+def test_dropout_masks_split_over_threads_are_the_serial_masks():
+    from threadpoolctl import threadpool_limits
+
+    x = np.random.RandomState(1).normal(size=(700, 1000))    # > one part
+    outs = []
+    for threads in (1, 2):
+        with threadpool_limits(limits=threads, user_api="blas"):
+            out = np.empty_like(x)
+            _train.dropout(x, out, 9, 4, 0, 0.3)
+            outs.append(out)
+    assert_array_equal(outs[0], outs[1])
+
+
+def test_dropout_masks_drop_at_the_rate_independently():
+    p, shape = 0.3, (500, 400)
+    masks = {(seed, step, layer): _dropout.keep_mask(seed, step, layer, shape, p)
+             for seed in (0, 1) for step in (1, 2) for layer in (0, 1)}
+    for mask in masks.values():
+        assert abs(mask.mean() - (1 - p)) < 0.005     # 200000 draws: 5 sigma
+        # rows and columns alike: no stripes
+        assert np.abs(mask.mean(axis=0) - (1 - p)).max() < 0.1
+        assert np.abs(mask.mean(axis=1) - (1 - p)).max() < 0.1
+    values = list(masks.values())
+    for i in range(len(values)):
+        for j in range(i + 1, len(values)):
+            # Two independent masks agree on p^2 + (1 - p)^2 of the elements.
+            agree = (values[i] == values[j]).mean()
+            assert abs(agree - (p**2 + (1 - p)**2)) < 0.01
+
+
+def test_dropout_gradient_is_the_gradient_of_the_masked_network():
+    # Fixed (seed, step): the masks are fixed, and the loss is a smooth
+    # function of the weights whose gradient backprop must give.
+    from scipy.optimize import check_grad
+
+    from fastmlp.engines import Network
+    from fastmlp.engines.numpy_engine import loss_and_gradient
+
+    from _networks import make_problem
+
+    for activation in ("tanh", "gelu", PER_LAYER):
+        network, X, Y, sw, params = make_problem(activation, "softmax", True)
+        network = Network(network.layer_units, network.activation, network.out_activation,
+                          network.loss, network.alpha, network.dtype, dropout=0.4)
+
+        def f(p):
+            return loss_and_gradient(network, p, X, Y, sw, np.empty_like(p), 5, 3)
+
+        def g(p):
+            grad = np.empty_like(p)
+            loss_and_gradient(network, p, X, Y, sw, grad, 5, 3)
+            return grad
+
+        assert check_grad(f, g, params, epsilon=1e-6) < 1e-5 * max(1, np.linalg.norm(g(params)))
+        # and the masks matter
+        assert f(params) != loss_and_gradient(network, params, X, Y, sw,
+                                              np.empty_like(params), 5, 4)
+
+
+@pytest.mark.parametrize("solver", ["adam", "sgd"])
+@pytest.mark.parametrize("activation", ["relu", "gelu"])
+def test_dropout_follows_the_reference(digits, solver, activation):
+    X, y = digits
+    sw = np.random.RandomState(0).uniform(0.5, 2, size=len(y))
+    models = [MLPClassifier(backend=b, solver=solver, activation=activation, dropout=0.3,
+                            hidden_layer_sizes=(20, 12), max_iter=4, random_state=0)
+              .fit(X[:500], y[:500], sample_weight=sw[:500]) for b in ("numpy", "cpu")]
+    _assert_follows(*models)
+
+
+def test_dropout_with_early_stopping_partial_fit_and_regression(digits, regression):
+    X, y = digits
+    common = dict(dropout=0.2, hidden_layer_sizes=(16,), random_state=0,
+                  early_stopping=True, max_iter=5, n_iter_no_change=2)
+    numpy_fit, cpu_fit = _fit_both(MLPClassifier, X, y, **common)
+    _assert_follows(numpy_fit, cpu_fit)
+    assert cpu_fit.validation_scores_ == pytest.approx(numpy_fit.validation_scores_)
+    X, y = regression
+    models = []
+    for backend in ("numpy", "cpu"):
+        model = MLPRegressor(dropout=0.5, hidden_layer_sizes=(8, 8), random_state=0,
+                             backend=backend, batch_size=64)
+        for _ in range(3):
+            model.partial_fit(X, y)
+        models.append(model)
+    assert_allclose(models[1].coefs_[0], models[0].coefs_[0], rtol=1e-6)
+
+
+def test_dropout_is_reproducible_and_only_in_training(digits, backend):
+    X, y = digits
+    common = dict(dropout=0.25, hidden_layer_sizes=(24,), max_iter=3, backend=backend)
+    one = MLPClassifier(random_state=3, **common).fit(X, y)
+    two = MLPClassifier(random_state=3, **common).fit(X, y)
+    other = MLPClassifier(random_state=4, **common).fit(X, y)
+    plain = MLPClassifier(random_state=3, **{**common, "dropout": 0.0}).fit(X, y)
+    assert one.loss_curve_ == two.loss_curve_
+    assert_array_equal(one.coefs_[0], two.coefs_[0])
+    assert one.loss_curve_ != other.loss_curve_
+    assert one.loss_curve_ != plain.loss_curve_
+    # Prediction runs the whole network, unscaled and undropped.
+    hidden = np.maximum(X @ one.coefs_[0] + one.intercepts_[0], 0)
+    logits = hidden @ one.coefs_[1] + one.intercepts_[1]
+    expected = np.exp(logits - logits.max(axis=1, keepdims=True))
+    expected /= expected.sum(axis=1, keepdims=True)
+    assert_allclose(one.predict_proba(X), expected, rtol=1e-10)
+    assert_array_equal(one.predict_proba(X), one.predict_proba(X))
+
+
+def test_dropout_learns(digits):
+    X, y = digits
+    common = dict(hidden_layer_sizes=(64,), max_iter=40, random_state=0)
+    model = MLPClassifier(dropout=0.2, **common).fit(X[:1200], y[:1200])
+    plain = MLPClassifier(**common).fit(X[:1200], y[:1200])
+    assert model.score(X[1200:], y[1200:]) > plain.score(X[1200:], y[1200:]) - 0.03
+    assert model.loss_curve_[-1] < 0.5 * model.loss_curve_[0]
+
+
+def test_bad_dropout_is_refused():
+    X, y = [[0.0], [1.0], [2.0]], [0, 1, 0]
+    for bad in (1.0, -0.1, "0.2"):
+        with pytest.raises(InvalidParameterError, match="dropout"):
+            MLPClassifier(dropout=bad).fit(X, y)
+    with pytest.raises(ValueError, match="stochastic solver"):
+        MLPClassifier(dropout=0.1, solver="lbfgs").fit(X, y)

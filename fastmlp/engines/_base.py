@@ -3,11 +3,18 @@
 An engine trains one network layout on one data set. The estimators own
 everything per epoch (shuffling, schedules, early stopping, attributes) and
 never branch on which engine runs; an engine owns everything per minibatch.
+During a stochastic fit the trainer owns the parameters and the optimizer's
+state, and gives them back when asked (host engines update the estimator's
+own buffer in place; a GPU engine keeps them on the device and copies them
+back into it):
 
     engine = get_engine("numpy")
     trainer = engine.trainer(network, X, Y, sample_weight)
-    loss_sum = trainer.run_epoch(params, optimizer, order, batch_size)
-    loss = trainer.loss_grad(params, grad)          # full batch, for L-BFGS
+    trainer.start(params, optimizer, dropout_seed)
+    loss_sum = trainer.run_epoch(order, batch_size)
+    params = trainer.parameters()      # the current weights, in params
+    trainer.finish()                   # the optimizer's state back, too
+    loss = trainer.loss_grad(x, grad)  # full batch, for L-BFGS
 """
 
 from abc import ABC, abstractmethod
@@ -38,6 +45,9 @@ class Network:
         L2 penalty; the penalty term is divided by the sample-weight sum.
     dtype : numpy.dtype
         float32 or float64: the dtype of data, parameters and buffers.
+    dropout : float
+        Inverted-dropout rate of every hidden layer's output in training
+        (fastmlp/_dropout.py); 0 for none.
     """
 
     layer_units: tuple
@@ -46,6 +56,7 @@ class Network:
     loss: str
     alpha: float
     dtype: np.dtype
+    dropout: float = 0.0
 
     @property
     def hidden_activations(self):
@@ -73,17 +84,31 @@ class Trainer(ABC):
         self.X = X
         self.Y = Y
         self.sample_weight = sample_weight
+        self.params = self.optimizer = None
+        self.dropout_seed = 0
+
+    def start(self, params, optimizer, dropout_seed=0):
+        """Take over ``params`` (the flat buffer of ``ParamLayout``, which
+        the estimator's coefs_ view) and ``optimizer`` for a stochastic fit;
+        ``dropout_seed`` keys the dropout masks (fastmlp/_dropout.py)."""
+        self.params, self.optimizer, self.dropout_seed = params, optimizer, dropout_seed
+
+    def parameters(self):
+        """The current parameters, written into the buffer ``start`` took,
+        which is returned (host engines train it in place)."""
+        return self.params
+
+    def finish(self):
+        """The end of a fit: the parameters and the optimizer's state are
+        the estimator's again (host engines updated them in place)."""
 
     @abstractmethod
-    def run_epoch(self, params, optimizer, order, batch_size):
-        """One pass over the data in minibatches, updating ``params`` in place.
+    def run_epoch(self, order, batch_size):
+        """One pass over the data in minibatches, updating the parameters
+        and the optimizer's state (its step count ``t`` included).
 
         Parameters
         ----------
-        params : ndarray (n_params,)
-            The flat parameter buffer (see ``ParamLayout``); IN/OUT.
-        optimizer : fastmlp._optimizers.Optimizer
-            Its state arrays and step counter are updated in place.
         order : ndarray of intp or None
             The rows of X this epoch trains on, in order (minibatch ``j`` is
             ``order[j * batch_size:(j + 1) * batch_size]``); it may be a

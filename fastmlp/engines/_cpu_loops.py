@@ -74,6 +74,15 @@ def _l2_sum(single, params, n_coef):
 
 
 @jit
+def _dropout(single, x, out, n, seed, step, layer, threshold, scale):
+    """out = x * scale where the mask keeps an element, else 0."""
+    if single:
+        K.dropout_f32(x, out, n, seed, step, layer, threshold, scale)
+    else:
+        K.dropout_f64(x, out, n, seed, step, layer, threshold, scale)
+
+
+@jit
 def _weight_sum(single, sw, n):
     """sw[0..n).sum() in NumPy's order (Numba's .sum() adds in another)."""
     if single:
@@ -84,7 +93,8 @@ def _weight_sum(single, sw, n):
 @jit
 def _loss_gradient(
     a0, x_trans, ldx, y, sw, sw_sum, n_rows, params, grad, work, units, act_off,
-    pre_off, delta_off, coef_off, icpt_off, hidden_codes, out_code, loss_code, alpha,
+    pre_off, drop_off, delta_off, coef_off, icpt_off, hidden_codes, out_code, loss_code,
+    alpha, seed, step, threshold, scale,
 ):
     """Loss (L2 term included) of one batch; its raw gradient goes to grad.
 
@@ -98,7 +108,10 @@ def _loss_gradient(
     into the step.
 
     Hidden layer i applies ``hidden_codes[i]``; where ``pre_off[i]`` >= 0 its
-    pre-activation is kept there, for a derivative that needs it.
+    pre-activation is kept there, for a derivative that needs it; where
+    ``drop_off[i]`` >= 0 its dropped-out output goes there (the next layer's
+    input), with the mask of (``seed``, ``step``, i) at ``threshold`` and
+    ``scale`` = 1 / (1 - p); backward, its delta takes the same mask.
     """
     single = params.itemsize == 4
     size = params.itemsize
@@ -121,6 +134,10 @@ def _loss_gradient(
         _bias_activation(single, z, p + icpt_off[i] * size, out, n_rows, units[i + 1],
                          code)
         a = out
+        if hidden and drop_off[i] >= 0:
+            a = w + drop_off[i] * size
+            _dropout(single, out, a, n_rows * units[i + 1], seed, step, i, threshold,
+                     scale)
     delta = w + delta_off[n_layers - 1] * size
     loss = _output_loss_delta(single, a, y, sw, n_rows, units[n_layers],
                               out_code, loss_code, delta)
@@ -133,13 +150,18 @@ def _loss_gradient(
     for i in range(n_layers - 1, -1, -1):
         # A^T: for an F-ordered X, its transpose is row-major, ldx apart.
         a, a_trans, lda = (a0, x_trans, ldx) if i == 0 else (w + act_off[i] * size, 0, units[i])
-        _gemm(single, 1 - a_trans, 0, units[i], units[i + 1], n_rows, a, lda, delta,
+        dropped = i > 0 and drop_off[i - 1] >= 0
+        a_in = w + drop_off[i - 1] * size if dropped else a   # what layer i took
+        _gemm(single, 1 - a_trans, 0, units[i], units[i + 1], n_rows, a_in, lda, delta,
               units[i + 1], g + coef_off[i] * size, units[i + 1])
         _column_sums(single, delta, n_rows, units[i + 1], g + icpt_off[i] * size)
         if i > 0:
             previous = w + delta_off[i - 1] * size
             _gemm(single, 0, 1, n_rows, units[i], units[i + 1], delta, units[i + 1],
                   p + coef_off[i] * size, units[i + 1], previous, units[i])
+            if dropped:
+                _dropout(single, previous, previous, n_rows * units[i], seed, step, i - 1,
+                         threshold, scale)
             # From the pre-activation where kept, else from the output.
             source = w + pre_off[i - 1] * size if pre_off[i - 1] >= 0 else a
             _derivative_multiply(single, source, previous, n_rows * units[i],
@@ -151,9 +173,9 @@ def _loss_gradient(
 @jit
 def run_epoch(
     X, x_trans, Y, sw, order, batch_size, first_batch, stop_batch, total, params, grad,
-    work, xb, yb, swb, units, act_off, pre_off, delta_off, coef_off, icpt_off,
+    work, xb, yb, swb, units, act_off, pre_off, drop_off, delta_off, coef_off, icpt_off,
     hidden_codes, out_code, loss_code, alpha, kind, learning_rate, hyper, t,
-    state_a, state_b,
+    state_a, state_b, seed, threshold, scale,
 ):
     """Train minibatches ``first_batch`` to ``stop_batch`` (exclusive) of an
     epoch; returns (``total`` + their sum of batch loss x size, t).
@@ -165,7 +187,9 @@ def run_epoch(
     optimizer arrives as its ``kernel_state()``: ``kind`` (its step kernel's
     code), ``learning_rate``, ``state_a``, ``state_b``, ``hyper`` and the
     step count ``t``, which each step advances; ``step_rate`` forms each
-    step's rate (Adam's bias correction, in the optimizer module).
+    step's rate (Adam's bias correction, in the optimizer module). Dropout
+    (``drop_off``, ``seed``, ``threshold``, ``scale``: see _loss_gradient)
+    draws each batch's masks at the step that batch makes, ``t + 1``.
     """
     single = params.itemsize == 4
     size = params.itemsize
@@ -207,8 +231,8 @@ def run_epoch(
             raise ZeroDivisionError("Weights sum to zero, can't be normalized")
         loss = _loss_gradient(
             a0, a_trans, lda, y, sw_ptr, sw_sum, n_rows, params, grad, work, units,
-            act_off, pre_off, delta_off, coef_off, icpt_off, hidden_codes, out_code,
-            loss_code, alpha,
+            act_off, pre_off, drop_off, delta_off, coef_off, icpt_off, hidden_codes,
+            out_code, loss_code, alpha, seed, t + 1, threshold, scale,
         )
         t += 1
         rate = _step_rate(kind, learning_rate, hyper, t)
@@ -226,11 +250,11 @@ def run_epoch(
 
 @jit
 def full_loss_gradient(
-    X, x_trans, Y, sw, params, grad, work, units, act_off, pre_off, delta_off,
+    X, x_trans, Y, sw, params, grad, work, units, act_off, pre_off, drop_off, delta_off,
     coef_off, icpt_off, hidden_codes, out_code, loss_code, alpha,
 ):
-    """Loss and finished gradient over all rows of X (for L-BFGS); X as in
-    run_epoch."""
+    """Loss and finished gradient over all rows of X (for L-BFGS, without
+    dropout); X as in run_epoch."""
     weighted = sw.shape[0] > 0
     n_rows = X.shape[1 if x_trans else 0]
     single = params.itemsize == 4
@@ -240,8 +264,8 @@ def full_loss_gradient(
     loss = _loss_gradient(
         X.ctypes.data, x_trans, X.shape[1], Y.ctypes.data,
         sw.ctypes.data if weighted else 0, sw_sum, n_rows, params, grad, work, units,
-        act_off, pre_off, delta_off, coef_off, icpt_off, hidden_codes, out_code,
-        loss_code, alpha,
+        act_off, pre_off, drop_off, delta_off, coef_off, icpt_off, hidden_codes, out_code,
+        loss_code, alpha, 0, 0, 0, 1.0,
     )
     n_coef = icpt_off[0]
     for i in range(n_coef):

@@ -47,6 +47,7 @@ def _signatures(real):
         "column_sums": types.void(_ptr, _size, _size, _ptr),
         "flat_step": types.void(_int, _ptr, _ptr, _ptr, _ptr, _size, _size, _dbl,
                                 _dbl, _dbl, _ptr),
+        "dropout": types.void(_ptr, _ptr, _size, _size, _size, _size, _size, _dbl),
         "l2_sum": _dbl(_ptr, _size),
         "weight_sum": _dbl(_ptr, _size),
     }
@@ -79,6 +80,7 @@ output_loss_delta_f32 = _f32["output_loss_delta"]
 output_loss_delta_f64 = _f64["output_loss_delta"]
 column_sums_f32, column_sums_f64 = _f32["column_sums"], _f64["column_sums"]
 flat_step_f32, flat_step_f64 = _f32["flat_step"], _f64["flat_step"]
+dropout_f32, dropout_f64 = _f32["dropout"], _f64["dropout"]
 l2_sum_f32, l2_sum_f64 = _f32["l2_sum"], _f64["l2_sum"]
 weight_sum_f32, weight_sum_f64 = _f32["weight_sum"], _f64["weight_sum"]
 # One entry point for every dtype: rows are copied as bytes.

@@ -12,6 +12,7 @@ import time
 import numpy as np
 import scipy.sparse as sp
 
+from .. import _dropout
 from .._tunables import SLICE_SECONDS
 from .._operations import ACTIVATION_CODES, HIDDEN_ACTIVATIONS, LOSS_CODES
 from ._base import Engine, Trainer
@@ -63,15 +64,17 @@ class CpuTrainer(Trainer):
         self._full = None      # (workspace, offsets) for L-BFGS
         self._x_rows = None    # a C copy of an F-ordered X, to gather from
 
-    def _workspace(self, n_rows):
-        """One buffer for every layer's activations, kept pre-activations
-        and deltas of n_rows rows: (buffer, offsets), the offsets as the
-        loops take them (act_off, pre_off, delta_off; pre_off -1 where a
-        hidden layer keeps none)."""
+    def _workspace(self, n_rows, dropout=False):
+        """One buffer for every layer's activations, kept pre-activations,
+        dropped-out outputs and deltas of n_rows rows: (buffer, offsets),
+        the offsets as the loops take them (act_off, pre_off, drop_off,
+        delta_off; pre_off and drop_off -1 where a hidden layer keeps none).
+        ``dropout``: whether the hidden layers' dropped outputs get room."""
         units = self._units
         n_layers = len(units) - 1
         act_off = np.zeros(n_layers + 1, dtype=np.intp)
         pre_off = np.full(n_layers, -1, dtype=np.intp)
+        drop_off = np.full(n_layers, -1, dtype=np.intp)
         delta_off = np.zeros(n_layers, dtype=np.intp)
         total = 0
         for i in range(1, n_layers + 1):
@@ -81,10 +84,14 @@ class CpuTrainer(Trainer):
             if keeps:
                 pre_off[i] = total
                 total += n_rows * units[i + 1]
+        for i in range(n_layers - 1 if dropout else 0):
+            drop_off[i] = total
+            total += n_rows * units[i + 1]
         for i in range(n_layers):
             delta_off[i] = total
             total += n_rows * units[i + 1]
-        return np.empty(total, dtype=self.network.dtype), (act_off, pre_off, delta_off)
+        return (np.empty(total, dtype=self.network.dtype),
+                (act_off, pre_off, drop_off, delta_off))
 
     def _x(self, gathered):
         """(X as the loops read it, x_trans): X's rows, or the transpose of
@@ -97,12 +104,14 @@ class CpuTrainer(Trainer):
             self._x_rows = np.ascontiguousarray(self.X)
         return self._x_rows, 0
 
-    def run_epoch(self, params, optimizer, order, batch_size):
+    def run_epoch(self, order, batch_size):
+        params, optimizer = self.params, self.optimizer
+        p = self.network.dropout
         if self._batch is None or self._batch[0] != batch_size:
             dtype = self.network.dtype
             self._batch = (
                 batch_size,
-                *self._workspace(batch_size),
+                *self._workspace(batch_size, dropout=p > 0),
                 np.empty((batch_size, self.X.shape[1]), dtype),
                 np.empty((batch_size, self.Y.shape[1]), dtype),
                 np.empty(batch_size if self.sample_weight is not None else 0, dtype),
@@ -124,6 +133,7 @@ class CpuTrainer(Trainer):
                 params, self._grad, work, xb, yb, swb, self._units, *offsets,
                 self._coef_off, self._icpt_off, hidden, out, loss,
                 self.network.alpha, kind, rate, hyper, t, state_a, state_b,
+                self.dropout_seed, _dropout.threshold(p), 1.0 / (1.0 - p),
             )
             self._resize_slice(stop - done, time.perf_counter() - started)
             done = stop

@@ -9,6 +9,7 @@ the same training trajectory.
 import numpy as np
 from sklearn.utils.extmath import safe_sparse_dot
 
+from .. import _dropout
 from .._operations import HIDDEN_ACTIVATIONS, OUTPUT_LOSSES
 from ._base import Engine, Trainer
 
@@ -23,27 +24,34 @@ DERIVATIVES = {a.name: a.derivative for a in HIDDEN_ACTIVATIONS.values()}
 LOSSES = {o.name: o.loss for o in OUTPUT_LOSSES.values()}
 
 
-def forward(network, coefs, intercepts, X):
+def forward(network, coefs, intercepts, X, masks=None):
     """All layer outputs ``[X, A_1, ..., A_out]`` of the network on X, and
     what each hidden layer's derivative is taken from (its pre-activation
-    where its activation needs that, else its output)."""
+    where its activation needs that, else its output). With ``masks`` (one
+    per hidden layer), the hidden outputs are dropped out (the derivative's
+    source is not)."""
     activations, sources = [X], []
     names = network.hidden_activations + (network.out_activation,)
-    for W, b, name in zip(coefs, intercepts, names):
+    for i, (W, b, name) in enumerate(zip(coefs, intercepts, names)):
         Z = safe_sparse_dot(activations[-1], W)
         Z += b
-        hidden = HIDDEN_ACTIVATIONS.get(name)
-        pre = Z.copy() if hidden is not None and hidden.needs_preactivation else None
+        hidden = i < len(coefs) - 1
+        pre = Z.copy() if hidden and HIDDEN_ACTIVATIONS[name].needs_preactivation else None
         ACTIVATIONS[name](Z)
-        activations.append(Z)
         sources.append(Z if pre is None else pre)
+        if hidden and masks is not None:
+            Z = _dropout.apply(Z, masks[i], network.dropout)
+        activations.append(Z)
     return activations, sources
 
 
-def loss_and_gradient(network, params, X, Y, sample_weight, grad):
+def loss_and_gradient(network, params, X, Y, sample_weight, grad, dropout_seed=0,
+                      step=0):
     """Loss (L2 term included) on (X, Y); its gradient is written to ``grad``.
 
     ``params`` and ``grad`` are flat buffers laid out by ``network.layout``.
+    With ``network.dropout``, the masks are those of ``step`` (the
+    optimizer's step this batch makes, 1-based) under ``dropout_seed``.
     """
     layout = network.layout
     coefs = layout.coef_views(params)
@@ -52,7 +60,12 @@ def loss_and_gradient(network, params, X, Y, sample_weight, grad):
     intercept_grads = layout.intercept_views(grad)
     alpha = network.alpha
 
-    activations, sources = forward(network, coefs, intercepts, X)
+    masks = None
+    if network.dropout > 0:
+        masks = [_dropout.keep_mask(dropout_seed, step, i, (X.shape[0], units),
+                                    network.dropout)
+                 for i, units in enumerate(network.layer_units[1:-1])]
+    activations, sources = forward(network, coefs, intercepts, X, masks)
     # The loss in float64 whatever the network's dtype, as scikit-learn's
     # float64 (or integer) targets make it: a float32 model's loss can
     # overflow float32 where scikit-learn reports a finite one. The
@@ -82,6 +95,8 @@ def loss_and_gradient(network, params, X, Y, sample_weight, grad):
         intercept_grads[i][...] = np.sum(delta, axis=0) / sw_sum
         if i > 0:
             delta = safe_sparse_dot(delta, coefs[i].T)
+            if masks is not None:
+                delta = _dropout.apply(delta, masks[i - 1], network.dropout)
             DERIVATIVES[hidden[i - 1]](sources[i - 1], delta)
     return loss
 
@@ -91,7 +106,8 @@ class NumpyTrainer(Trainer):
         super().__init__(network, X, Y, sample_weight)
         self._grad = np.empty(network.layout.size, dtype=network.dtype)
 
-    def run_epoch(self, params, optimizer, order, batch_size):
+    def run_epoch(self, order, batch_size):
+        params, optimizer = self.params, self.optimizer
         n_samples = self.X.shape[0] if order is None else len(order)
         sw = self.sample_weight
         total = 0.0
@@ -101,6 +117,7 @@ class NumpyTrainer(Trainer):
             batch_loss = loss_and_gradient(
                 self.network, params, self.X[rows], self.Y[rows],
                 None if sw is None else sw[rows], self._grad,
+                self.dropout_seed, optimizer.t + 1,
             )
             total += float(batch_loss) * (stop - start)
             optimizer.step(params, self._grad)
