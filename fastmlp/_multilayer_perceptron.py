@@ -22,7 +22,7 @@ from sklearn.base import (
     is_classifier,
 )
 from sklearn.exceptions import ConvergenceWarning
-from sklearn.metrics import accuracy_score, r2_score
+from sklearn.metrics import accuracy_score, get_scorer, get_scorer_names, r2_score
 from sklearn.model_selection import train_test_split
 from sklearn.preprocessing import LabelBinarizer
 from sklearn.utils import _safe_indexing, check_random_state, column_or_1d
@@ -36,6 +36,8 @@ from sklearn.utils.multiclass import (
 )
 from sklearn.utils.validation import (
     _check_sample_weight,
+    check_array,
+    check_consistent_length,
     check_is_fitted,
     validate_data,
 )
@@ -109,6 +111,7 @@ class BaseMultilayerPerceptron(BaseEstimator, ABC):
         "max_fun": [Interval(Integral, 1, None, closed="left")],
         "backend": [StrOptions(set(BACKENDS))],
         "dropout": [Interval(Real, 0, 1, closed="left")],
+        "scoring": [StrOptions({"loss", *get_scorer_names()}), callable, None],
         **parameter_constraints(),
     }
 
@@ -119,7 +122,7 @@ class BaseMultilayerPerceptron(BaseEstimator, ABC):
         random_state, tol, verbose, warm_start, momentum, nesterovs_momentum,
         early_stopping, validation_fraction, beta_1, beta_2, epsilon,
         n_iter_no_change, max_fun, backend, *, rho=0.9, weight_decay=0.01,
-        dropout=0.0,
+        dropout=0.0, scoring=None,
     ):
         self.hidden_layer_sizes = hidden_layer_sizes
         self.activation = activation
@@ -149,6 +152,7 @@ class BaseMultilayerPerceptron(BaseEstimator, ABC):
         self.rho = rho
         self.weight_decay = weight_decay
         self.dropout = dropout
+        self.scoring = scoring
 
     # ------------------------------------------------------------------ fit
 
@@ -171,7 +175,8 @@ class BaseMultilayerPerceptron(BaseEstimator, ABC):
                 f"layer(s); give one per entry of hidden_layer_sizes, or one str.")
         return tuple(self.activation)
 
-    def _fit(self, X, y, sample_weight=None, incremental=False):
+    def _fit(self, X, y, sample_weight=None, incremental=False, X_val=None, y_val=None,
+             sample_weight_val=None):
         hidden_layer_sizes = self._hidden_layer_sizes()
         first_pass = not hasattr(self, "coefs_") or (
             not self.warm_start and not incremental
@@ -183,12 +188,13 @@ class BaseMultilayerPerceptron(BaseEstimator, ABC):
             y = y.reshape((-1, 1))
         self._check_targets(y)
         self.n_outputs_ = y.shape[1]
+        validation = self._validation_set(X_val, y_val, sample_weight_val, X.dtype)
         layer_units = [X.shape[1], *hidden_layer_sizes, self.n_outputs_]
         activations = self._hidden_activations(len(hidden_layer_sizes))
         self._random_state = check_random_state(self.random_state)
 
         if first_pass:
-            self._initialize(layer_units, activations)
+            self._initialize(layer_units, activations, validation is not None)
         if first_pass or self.solver not in _STOCHASTIC_SOLVERS:
             # lbfgs trains in the data's dtype (see the README's differences).
             dtype = X.dtype
@@ -227,7 +233,7 @@ class BaseMultilayerPerceptron(BaseEstimator, ABC):
                 "a different loss at each evaluation of its line search.")
         if self.solver in _STOCHASTIC_SOLVERS:
             self._fit_stochastic(
-                engine, network, params, X, y, Y, sample_weight, incremental
+                engine, network, params, X, y, Y, sample_weight, incremental, validation
             )
         else:
             self._fit_lbfgs(engine, network, params, X, Y, sample_weight)
@@ -254,7 +260,7 @@ class BaseMultilayerPerceptron(BaseEstimator, ABC):
     def _loss_name(self):
         return output_loss(self.loss, self.out_activation_).name
 
-    def _initialize(self, layer_units, activations):
+    def _initialize(self, layer_units, activations, has_validation=False):
         self.n_iter_ = 0
         self.t_ = 0
         self.n_layers_ = len(layer_units)
@@ -286,16 +292,21 @@ class BaseMultilayerPerceptron(BaseEstimator, ABC):
             self._no_improvement_count = 0
             if self.early_stopping:
                 self.validation_scores_ = []
+                self.validation_loss_curve_ = []
                 self.best_validation_score_ = -np.inf
                 self.best_loss_ = None
             else:
                 self.best_loss_ = np.inf
-                self.validation_scores_ = None
+                # Scored each epoch, without stopping, on a validation set
+                # of the user's.
+                self.validation_scores_ = [] if has_validation else None
+                self.validation_loss_curve_ = [] if has_validation else None
                 self.best_validation_score_ = None
         else:
             for name in (
                 "loss_curve_", "best_loss_", "validation_scores_",
-                "best_validation_score_", "_no_improvement_count",
+                "validation_loss_curve_", "best_validation_score_",
+                "_no_improvement_count",
             ):
                 self.__dict__.pop(name, None)
 
@@ -344,8 +355,37 @@ class BaseMultilayerPerceptron(BaseEstimator, ABC):
         self.loss_ = np.float64(result.fun)
         params[...] = result.x
 
+    def _validation_set(self, X_val, y_val, sample_weight_val, dtype):
+        """The user's validation set, validated as X, y and sample_weight
+        are: (X_val, y_val, Y_val, sw_val) with y_val as given (labels for
+        a classifier) and Y_val the float64 targets as the network sees
+        them; None when there is none."""
+        if X_val is None and y_val is None:
+            if sample_weight_val is not None:
+                raise ValueError("sample_weight_val is given without X_val and y_val.")
+            return None
+        if X_val is None or y_val is None:
+            raise ValueError("X_val and y_val must be given together.")
+        if self.solver not in _STOCHASTIC_SOLVERS:
+            raise ValueError(
+                f"X_val and y_val are scored after each epoch of a stochastic solver "
+                f"({', '.join(_STOCHASTIC_SOLVERS)}); solver='{self.solver}' has none.")
+        X_val = validate_data(self, X_val, accept_sparse=["csr", "csc"], dtype=dtype,
+                              reset=False)
+        y_val = check_array(y_val, ensure_2d=False, dtype=None, input_name="y_val")
+        if y_val.ndim == 2 and y_val.shape[1] == 1:
+            y_val = column_or_1d(y_val, warn=True)
+        check_consistent_length(X_val, y_val)
+        y_val, Y_val, sw_val = self._validation_targets_of(X_val, y_val, sample_weight_val)
+        Y_val = np.asarray(Y_val, dtype=np.float64)
+        if Y_val.ndim == 1:
+            Y_val = Y_val.reshape(-1, 1)
+        if Y_val.shape[1] != self.n_outputs_:
+            raise ValueError(f"y_val has {Y_val.shape[1]} outputs, y has {self.n_outputs_}.")
+        return X_val, y_val, Y_val, sw_val
+
     def _fit_stochastic(
-        self, engine, network, params, X, y, Y, sample_weight, incremental
+        self, engine, network, params, X, y, Y, sample_weight, incremental, validation
     ):
         # partial_fit carries the optimizer state over from the previous call.
         optimizer = getattr(self, "_optimizer", None)
@@ -357,7 +397,14 @@ class BaseMultilayerPerceptron(BaseEstimator, ABC):
             raise ValueError("partial_fit does not support early_stopping=True")
         early_stopping = self.early_stopping
         rows = None  # the training rows of X, None for all of them in order
-        if early_stopping:
+        if validation is not None:
+            # The user's: all of X trains. (A warm start onto a model fitted
+            # without one starts its curves here.)
+            if self.validation_scores_ is None:
+                self.validation_scores_ = []
+            if getattr(self, "validation_loss_curve_", None) is None:
+                self.validation_loss_curve_ = []
+        elif early_stopping:
             # Split row indices rather than the data, so the training part of
             # X is never copied: the split depends only on the number of rows,
             # the stratification and the RandomState, as scikit-learn's does.
@@ -375,11 +422,12 @@ class BaseMultilayerPerceptron(BaseEstimator, ABC):
                     "The validation set is too small. Increase "
                     "'validation_fraction' or the size of your dataset."
                 )
-            X_val = _safe_indexing(X, val_rows)
-            y_val = self._validation_targets(Y[val_rows])
-            sw_val = None if sample_weight is None else sample_weight[val_rows]
-        else:
-            X_val = y_val = sw_val = None
+            Y_val = Y[val_rows]
+            validation = (
+                _safe_indexing(X, val_rows), self._validation_targets(Y_val),
+                Y_val.astype(np.float64),
+                None if sample_weight is None else sample_weight[val_rows],
+            )
 
         n_samples = X.shape[0] if rows is None else len(rows)
         if self.batch_size == "auto":
@@ -437,7 +485,9 @@ class BaseMultilayerPerceptron(BaseEstimator, ABC):
                 if self.verbose:
                     print("Iteration %d, loss = %.8f" % (self.n_iter_, self.loss_))
 
-                self._update_no_improvement_count(early_stopping, X_val, y_val, sw_val)
+                if validation is not None:
+                    self._score_validation(validation)
+                self._update_no_improvement_count(early_stopping)
                 optimizer.iteration_ends(self.t_)
 
                 if self._no_improvement_count > self.n_iter_no_change:
@@ -478,12 +528,32 @@ class BaseMultilayerPerceptron(BaseEstimator, ABC):
                 params[...] = self._best_params
             self._best_params = None
 
-    def _update_no_improvement_count(self, early_stopping, X_val, y_val, sw_val):
+    def _score_validation(self, validation):
+        """Append the epoch's data loss and score on the validation set to
+        validation_loss_curve_ and validation_scores_."""
+        X_val, y_val, Y_val, sw_val = validation
+        P = self._forward_pass_fast(X_val, check_input=False)
+        # The score first: weights that sum to zero get the score's own error,
+        # scikit-learn's.
+        if self.scoring is None:
+            score = self._score_output(P, y_val, sw_val)
+        elif self.scoring != "loss":
+            scorer = get_scorer(self.scoring) if isinstance(self.scoring, str) \
+                else self.scoring
+            weights = {} if sw_val is None else {"sample_weight": sw_val}
+            score = float(scorer(self, X_val, y_val, **weights))
+        with np.errstate(all="ignore"):       # a diverged model's loss is inf/nan
+            loss = float(output_loss(self.loss, self.out_activation_).loss(Y_val, P, sw_val))
+        if self.scoring == "loss":
+            score = -loss
+        self.validation_loss_curve_.append(loss)
+        self.validation_scores_.append(score)
+        if self.verbose:
+            print("Validation score: %f" % score)
+
+    def _update_no_improvement_count(self, early_stopping):
         if early_stopping:
-            score = self._score(X_val, y_val, sample_weight=sw_val)
-            self.validation_scores_.append(score)
-            if self.verbose:
-                print("Validation score: %f" % score)
+            score = self.validation_scores_[-1]
             if score < self.best_validation_score_ + self.tol:
                 self._no_improvement_count += 1
             else:
@@ -504,7 +574,8 @@ class BaseMultilayerPerceptron(BaseEstimator, ABC):
         return Y_val
 
     @_fit_context(prefer_skip_nested_validation=True)
-    def fit(self, X, y, sample_weight=None):
+    def fit(self, X, y, sample_weight=None, *, X_val=None, y_val=None,
+            sample_weight_val=None):
         """Fit the model to data matrix X and target(s) y.
 
         Parameters
@@ -516,13 +587,25 @@ class BaseMultilayerPerceptron(BaseEstimator, ABC):
             in regression).
         sample_weight : array-like of shape (n_samples,), default=None
             Sample weights.
+        X_val : {ndarray, sparse matrix} of shape (n_val, n_features), default=None
+            A validation set of your own (stochastic solvers), validated as
+            X is. With ``early_stopping=True`` it replaces the held-out
+            ``validation_fraction`` (all of X trains); otherwise it is only
+            scored, after each epoch, into ``validation_scores_`` and
+            ``validation_loss_curve_``.
+        y_val : ndarray of shape (n_val,) or (n_val, n_outputs), default=None
+            The targets of ``X_val``; given with it.
+        sample_weight_val : array-like of shape (n_val,), default=None
+            Weights of the validation samples (times the class weights, for
+            a classifier with ``class_weight``).
 
         Returns
         -------
         self : object
             The fitted model.
         """
-        return self._fit(X, y, sample_weight=sample_weight, incremental=False)
+        return self._fit(X, y, sample_weight=sample_weight, incremental=False,
+                         X_val=X_val, y_val=y_val, sample_weight_val=sample_weight_val)
 
     def _check_solver(self):
         if self.solver not in _STOCHASTIC_SOLVERS:
@@ -578,10 +661,18 @@ class BaseMultilayerPerceptron(BaseEstimator, ABC):
 
     def _score_with_function(self, X, y, sample_weight, score_function):
         # No validation: it would drop the feature names of a DataFrame.
-        y_pred = self._predict(X, check_input=False)
+        return self._score_output(self._forward_pass_fast(X, check_input=False), y,
+                                  sample_weight, score_function)
+
+    def _score_output(self, P, y, sample_weight, score_function=None):
+        """The score (accuracy, R2 by default) of the predictions whose
+        output layer is P: one forward pass serves the validation loss and
+        the early-stopping score."""
+        y_pred = self._predict_from_output(P)
         if np.issubdtype(y_pred.dtype, np.floating) and not np.isfinite(y_pred).all():
             return np.nan
-        return score_function(y, y_pred, sample_weight=sample_weight)
+        return (score_function or self._score_function)(y, y_pred,
+                                                        sample_weight=sample_weight)
 
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()
@@ -650,6 +741,12 @@ _COMMON_PARAMS_DOC = """
     weight_decay : float, default=0.01
         AdamW's decoupled weight decay of the coefficients (not the
         intercepts), per step ``learning_rate_init * weight_decay``.
+    scoring : str, callable or None, default=None
+        What ``validation_scores_`` records and early stopping maximizes:
+        None for scikit-learn's accuracy (classifier) or R2 (regressor);
+        'loss' for the negative validation loss (HistGradientBoosting's
+        convention); any scikit-learn scorer name; or a callable
+        ``scorer(estimator, X_val, y_val[, sample_weight=...])``.
     dropout : float, default=0.0
         Inverted dropout of every hidden layer's output while training with
         a stochastic solver: each element is zeroed with probability
@@ -681,9 +778,16 @@ _ATTRIBUTES_DOC = """
     loss_curve_ : list of float
         Training loss after each epoch (stochastic solvers).
     validation_scores_ : list of float or None
-        Held-out score after each epoch (with early stopping).
+        Score on the validation set after each epoch (early stopping's
+        held-out part, or ``X_val``): ``scoring``'s, by default accuracy
+        (classifier) or R2 (regressor); None without a validation set.
+    validation_loss_curve_ : list of float or None
+        Data loss on the validation set after each epoch: the loss of
+        ``loss_curve_`` without the L2 term (for a classifier,
+        ``sklearn.metrics.log_loss``); None without a validation set.
     best_validation_score_ : float or None
-        Best held-out score (with early stopping).
+        Best validation score (with early stopping), the returned model's
+        score on the validation set.
     t_ : int
         Number of training samples seen by the solver.
     coefs_ : list of ndarray
@@ -766,6 +870,7 @@ class MLPClassifier(ClassifierMixin, BaseMultilayerPerceptron):
         rho=0.9,
         weight_decay=0.01,
         dropout=0.0,
+        scoring=None,
         class_weight=None,
     ):
         self.class_weight = class_weight
@@ -798,6 +903,7 @@ class MLPClassifier(ClassifierMixin, BaseMultilayerPerceptron):
             rho=rho,
             weight_decay=weight_decay,
             dropout=dropout,
+            scoring=scoring,
         )
 
     def _validate_input(self, X, y, sample_weight, incremental, reset):
@@ -880,6 +986,16 @@ class MLPClassifier(ClassifierMixin, BaseMultilayerPerceptron):
     def _validation_targets(self, Y_val):
         return self._label_binarizer.inverse_transform(Y_val)
 
+    def _validation_targets_of(self, X_val, y_val, sample_weight_val):
+        """(y_val, its indicator matrix, the validation weights)."""
+        if self._label_binarizer.y_type_ != "multilabel-indicator":
+            unknown = np.setdiff1d(unique_labels(y_val), self.classes_)
+            if len(unknown):
+                raise ValueError(f"y_val has classes not in classes_ {self.classes_}: "
+                                 f"{unknown}.")
+        return (y_val, self._indicator(y_val),
+                self._weigh_classes(X_val, y_val, sample_weight_val, incremental=False))
+
     def predict(self, X):
         """Predict with the multi-layer perceptron classifier.
 
@@ -898,6 +1014,9 @@ class MLPClassifier(ClassifierMixin, BaseMultilayerPerceptron):
 
     def _predict(self, X, check_input=True):
         return self._decode(self._forward_pass_fast(X, check_input=check_input))
+
+    def _predict_from_output(self, P):
+        return self._decode(P)
 
     def _decode(self, y_pred):
         """``self._label_binarizer.inverse_transform`` of the output layer.
@@ -919,6 +1038,8 @@ class MLPClassifier(ClassifierMixin, BaseMultilayerPerceptron):
         if self.n_outputs_ == 1:
             y_pred = y_pred.ravel()
         return binarizer.inverse_transform(y_pred)
+
+    _score_function = staticmethod(accuracy_score)
 
     def _score(self, X, y, sample_weight=None):
         return self._score_with_function(X, y, sample_weight, accuracy_score)
@@ -1058,6 +1179,7 @@ class MLPRegressor(RegressorMixin, BaseMultilayerPerceptron):
         rho=0.9,
         weight_decay=0.01,
         dropout=0.0,
+        scoring=None,
     ):
         super().__init__(
             hidden_layer_sizes=hidden_layer_sizes,
@@ -1088,6 +1210,7 @@ class MLPRegressor(RegressorMixin, BaseMultilayerPerceptron):
             rho=rho,
             weight_decay=weight_decay,
             dropout=dropout,
+            scoring=scoring,
         )
 
     def _validate_input(self, X, y, sample_weight, incremental, reset):
@@ -1106,6 +1229,16 @@ class MLPRegressor(RegressorMixin, BaseMultilayerPerceptron):
         if sample_weight is not None:
             sample_weight = _check_sample_weight(sample_weight, X)
         return X, y, sample_weight
+
+    def _validation_targets_of(self, X_val, y_val, sample_weight_val):
+        """(y_val, the targets as the network sees them, the weights)."""
+        y_val = check_array(y_val, ensure_2d=False, dtype=np.float64, input_name="y_val")
+        if self.loss == "poisson" and np.any(y_val < 0):
+            raise ValueError("Some value(s) of y_val are negative which is not allowed "
+                             "for Poisson regression.")
+        if sample_weight_val is not None:
+            sample_weight_val = _check_sample_weight(sample_weight_val, X_val)
+        return y_val, y_val, sample_weight_val
 
     def _check_targets(self, y):
         if self.loss == "poisson" and np.any(y < 0):
@@ -1131,10 +1264,12 @@ class MLPRegressor(RegressorMixin, BaseMultilayerPerceptron):
         return self._predict(X)
 
     def _predict(self, X, check_input=True):
-        y_pred = self._forward_pass_fast(X, check_input=check_input)
-        if y_pred.shape[1] == 1:
-            return y_pred.ravel()
-        return y_pred
+        return self._predict_from_output(self._forward_pass_fast(X, check_input=check_input))
+
+    def _predict_from_output(self, P):
+        return P.ravel() if P.shape[1] == 1 else P
+
+    _score_function = staticmethod(r2_score)
 
     def _score(self, X, y, sample_weight=None):
         return self._score_with_function(X, y, sample_weight, r2_score)

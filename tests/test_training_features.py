@@ -353,3 +353,128 @@ def test_bad_dropout_is_refused():
             MLPClassifier(dropout=bad).fit(X, y)
     with pytest.raises(ValueError, match="stochastic solver"):
         MLPClassifier(dropout=0.1, solver="lbfgs").fit(X, y)
+
+
+# --- a validation set of the user's ------------------------------------------
+
+def _split(data, n=1000):
+    X, y = data
+    return X[:n], y[:n], X[n:], y[n:]
+
+
+@pytest.mark.parametrize("weighted", [False, True])
+def test_validation_loss_curve_is_log_loss(digits, backend, weighted):
+    from sklearn.metrics import log_loss
+
+    X_all, y_all = digits
+    sw_val = np.random.RandomState(0).uniform(0.5, 2, len(y_all) - 1000) if weighted else None
+    for labels in (y_all, y_all % 2):          # multiclass, binary
+        X, y, X_val, y_val = _split((X_all, labels))
+        model = MLPClassifier(hidden_layer_sizes=(20,), max_iter=4, random_state=0,
+                              backend=backend)
+        model.fit(X, y, X_val=X_val, y_val=y_val, sample_weight_val=sw_val)
+        assert len(model.validation_loss_curve_) == model.n_iter_ == 4
+        assert model.validation_loss_curve_[-1] == pytest.approx(
+            log_loss(y_val, model.predict_proba(X_val), sample_weight=sw_val), rel=1e-10)
+        assert model.validation_scores_[-1] == model.score(X_val, y_val,
+                                                           sample_weight=sw_val)
+
+
+def test_validation_loss_of_a_regressor_is_half_the_mean_squared_error(regression):
+    from sklearn.metrics import mean_squared_error
+
+    X, y, X_val, y_val = _split(regression, 200)
+    model = MLPRegressor(hidden_layer_sizes=(10,), max_iter=3, random_state=0)
+    model.fit(X, y, X_val=X_val, y_val=y_val)
+    assert model.validation_loss_curve_[-1] == pytest.approx(
+        0.5 * mean_squared_error(y_val, model.predict(X_val)), rel=1e-10)
+    assert model.validation_scores_[-1] == pytest.approx(model.score(X_val, y_val))
+
+
+def test_scoring_without_early_stopping_leaves_the_training_as_it_is(digits, backend):
+    X, y, X_val, y_val = _split(digits)
+    common = dict(hidden_layer_sizes=(20,), max_iter=5, random_state=0, backend=backend)
+    plain = MLPClassifier(**common).fit(X, y)
+    scored = MLPClassifier(**common).fit(X, y, X_val=X_val, y_val=y_val)
+    assert scored.loss_curve_ == plain.loss_curve_
+    assert_array_equal(scored.coefs_[0], plain.coefs_[0])
+    assert plain.validation_scores_ is None and plain.validation_loss_curve_ is None
+    assert len(scored.validation_scores_) == 5 and scored.best_validation_score_ is None
+
+
+@pytest.mark.parametrize("scoring", [None, "loss", "balanced_accuracy", "callable"])
+def test_early_stopping_on_the_users_validation_set(digits, scoring):
+    from sklearn.metrics import balanced_accuracy_score, log_loss, make_scorer
+
+    X, y, X_val, y_val = _split(digits)
+    if scoring == "callable":
+        scoring = make_scorer(balanced_accuracy_score)
+    common = dict(hidden_layer_sizes=(20,), max_iter=60, random_state=0,
+                  n_iter_no_change=3, learning_rate_init=0.01)
+    model = MLPClassifier(early_stopping=True, scoring=scoring, **common)
+    model.fit(X, y, X_val=X_val, y_val=y_val)
+    # All of X trained: the epochs are those of a fit without early stopping.
+    plain = MLPClassifier(**{**common, "max_iter": model.n_iter_}).fit(X, y)
+    assert model.loss_curve_ == plain.loss_curve_
+    assert model.n_iter_ < 60
+    # The returned model is the best one, and best_validation_score_ its score.
+    if scoring is None:
+        expected = model.score(X_val, y_val)
+    elif scoring == "loss":
+        expected = -log_loss(y_val, model.predict_proba(X_val))
+    else:
+        expected = balanced_accuracy_score(y_val, model.predict(X_val))
+    assert model.best_validation_score_ == pytest.approx(expected, rel=1e-10)
+    assert model.best_validation_score_ == max(model.validation_scores_)
+
+
+def test_validation_curves_follow_the_reference(digits):
+    X, y, X_val, y_val = _split(digits)
+    sw = np.random.RandomState(1).uniform(0.5, 2, len(y_val))
+    numpy_fit, cpu_fit = [
+        MLPClassifier(hidden_layer_sizes=(16,), max_iter=8, random_state=0, backend=b,
+                      early_stopping=True, scoring="loss", dropout=0.1, solver="adamw")
+        .fit(X, y, X_val=X_val, y_val=y_val, sample_weight_val=sw)
+        for b in ("numpy", "cpu")]
+    _assert_follows(numpy_fit, cpu_fit)
+    assert_allclose(cpu_fit.validation_loss_curve_, numpy_fit.validation_loss_curve_,
+                    rtol=1e-6)
+
+
+def test_internal_split_records_the_validation_loss_too(digits):
+    X, y = digits
+    model = MLPClassifier(hidden_layer_sizes=(16,), max_iter=5, random_state=0,
+                          early_stopping=True).fit(X, y)
+    assert len(model.validation_loss_curve_) == len(model.validation_scores_) == 5
+    assert np.all(np.diff(model.validation_loss_curve_) < 0)
+
+
+def test_validation_data_is_validated_as_x_is(digits):
+    import pandas as pd
+
+    X, y, X_val, y_val = _split(digits)
+    model = MLPClassifier(hidden_layer_sizes=(4,), max_iter=1)
+    cases = [
+        (dict(X_val=X_val), "together"),
+        (dict(y_val=y_val), "together"),
+        (dict(sample_weight_val=np.ones(len(y_val))), "without X_val"),
+        (dict(X_val=X_val[:, :10], y_val=y_val), "features"),
+        (dict(X_val=np.where(X_val > 0.5, np.nan, X_val), y_val=y_val), "NaN"),
+        (dict(X_val=X_val, y_val=y_val[:-1]), "inconsistent numbers of samples"),
+        (dict(X_val=X_val, y_val=y_val + 100), "not in classes_"),
+        (dict(X_val=X_val, y_val=y_val, sample_weight_val=np.ones(3)), "sample_weight"),
+    ]
+    for kwargs, message in cases:
+        with pytest.raises(ValueError, match=message):
+            model.fit(X, y, **kwargs)
+    with pytest.raises(ValueError, match="stochastic solver"):
+        MLPClassifier(solver="lbfgs").fit(X, y, X_val=X_val, y_val=y_val)
+    with pytest.raises(InvalidParameterError, match="scoring"):
+        MLPClassifier(scoring="no_such_metric").fit(X, y)
+    # Feature names: X's must be X_val's.
+    names = [f"f{i}" for i in range(X.shape[1])]
+    frame = pd.DataFrame(X, columns=names)
+    with pytest.raises(ValueError, match="feature names"):
+        model.fit(frame, y, X_val=pd.DataFrame(X_val, columns=names[::-1]), y_val=y_val)
+    model.fit(frame, y, X_val=pd.DataFrame(X_val, columns=names), y_val=y_val)
+    assert len(model.validation_scores_) == 1
