@@ -5,7 +5,10 @@ extensions, because their include paths (numpy's headers) are known at build
 time only, and hands them the C-level tunables of fastmlp/_tunables.py.
 """
 
+import ctypes.util
+import platform
 import runpy
+import sys
 from pathlib import Path
 
 import numpy as np
@@ -19,12 +22,26 @@ TUNABLES = Path("fastmlp", "_tunables.py")
 tunables = runpy.run_path(str(TUNABLES))
 tunable_macros = [(f"FASTMLP_{name}", str(tunables[name])) for name in tunables["C_MACROS"]]
 
+# glibc's vector math library (x86-64, glibc >= 2.35): the added
+# activations' loops call its erfc, exp and expm1 (kernels/_activations.h).
+libc, libc_version = platform.libc_ver()
+use_libmvec = (
+    sys.platform.startswith("linux") and platform.machine() == "x86_64"
+    and libc == "glibc"
+    and tuple(int(v) for v in libc_version.split(".")[:2]) >= (2, 35)
+    and ctypes.util.find_library("mvec") is not None
+)
+vector_math = {"define_macros": [("FASTMLP_LIBMVEC", "1")], "libraries": ["mvec"]} \
+    if use_libmvec else {"define_macros": [], "libraries": []}
+
 extensions = [
     Extension(
         f"fastmlp._kernels.{pyx.stem}",
         [str(pyx)],
         include_dirs=[np.get_include(), str(KERNELS)],
-        define_macros=[("NPY_NO_DEPRECATED_API", "NPY_1_9_API_VERSION"), *tunable_macros],
+        define_macros=[("NPY_NO_DEPRECATED_API", "NPY_1_9_API_VERSION"), *tunable_macros,
+                       *vector_math["define_macros"]],
+        libraries=vector_math["libraries"],
         depends=[str(TUNABLES)],
     )
     for pyx in sorted(KERNELS.glob("*.pyx"))

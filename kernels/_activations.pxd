@@ -1,44 +1,41 @@
 # cython: language_level=3, cdivision=True
 """Activation functions and their derivatives, one per-element formula each.
 
-Design: each function is written once as a small ``inline`` function of one
-value over the ``floating`` fused type; the array loops in the kernels are
-built from these and dispatch on an integer code, so the compiled variants
-stay few (one per dtype, not one per activation). Derivatives are taken from
-the activation's *output* where it determines them (scikit-learn's four), so
-the forward buffers are all backprop needs; an activation whose derivative
-needs the pre-activation z says so in its table entry
-(``needs_preactivation``, fastmlp/_operations.py), and the engines then keep
-z and hand it to ``times_derivative`` in place of the output.
+Design: scikit-learn's activations are written here once each, as small
+``inline`` functions of one value over the ``floating`` fused type; the
+array loops in the kernels are built from these and dispatch on an integer
+code, so the compiled variants stay few (one per dtype, not one per
+activation). Their derivatives are taken from the activation's *output*,
+as scikit-learn does, so the forward buffers are all backprop needs.
 
-Adding an activation touches this file only, of the kernels: its code in the
-enum, its formula in ``activate`` (or a block loop in _layers.pxd), its
-derivative in ``times_derivative``, and its name in ``activation_codes`` and
-``hidden_derivative_codes``, which fastmlp/_operations.py checks against its
-table when the kernels load.
+The codes, the names and the activations fastmlp adds (leaky_relu, elu,
+gelu, silu: vector loops over libm, whose derivatives may need the
+pre-activation z, as their table entries in fastmlp/_operations.py say)
+live in _activations.h; ``activation_codes`` and
+``hidden_derivative_codes`` read its tables, which fastmlp/_operations.py
+checks against its own when the kernels load.
 """
 
-from libc.math cimport erfc, erfcf, exp, expf, expm1, expm1f, log, logf
+from libc.math cimport exp, expf, log, logf
 from cython cimport floating
 
 
-DEF LEAKY_RELU_SLOPE = 0.01   # fastmlp/_operations.py's LEAKY_RELU_SLOPE
-DEF SQRT1_2 = 0.7071067811865476        # 1 / sqrt(2)
-DEF INV_SQRT_2PI = 0.3989422804014327   # 1 / sqrt(2 pi)
-
-
-cdef enum:
-    ACT_IDENTITY = 0
-    ACT_LOGISTIC = 1
-    ACT_TANH = 2
-    ACT_RELU = 3
-    ACT_EXP = 4
-    ACT_SOFTMAX = 5
-    # Hidden-only activations follow the output ones.
-    ACT_LEAKY_RELU = 6
-    ACT_ELU = 7
-    ACT_GELU = 8
-    ACT_SILU = 9
+cdef extern from "_activations.h" nogil:
+    enum:
+        ACT_IDENTITY
+        ACT_LOGISTIC
+        ACT_TANH
+        ACT_RELU
+        ACT_EXP
+        ACT_SOFTMAX
+    const char *FASTMLP_ACTIVATION_NAMES[]
+    const int FASTMLP_HIDDEN_DERIVATIVE[]
+    void fastmlp_activation_run_f32(float *z, Py_ssize_t n, int code)
+    void fastmlp_activation_run_f64(double *z, Py_ssize_t n, int code)
+    void fastmlp_derivative_run_f32(const float *src, float *delta, Py_ssize_t n,
+                                    int code)
+    void fastmlp_derivative_run_f64(const double *src, double *delta, Py_ssize_t n,
+                                    int code)
 
 
 cdef inline floating _exp(floating x) noexcept nogil:
@@ -67,88 +64,57 @@ cdef inline floating relu(floating x) noexcept nogil:
 
 
 cdef inline floating activate(floating x, int code) noexcept nogil:
-    """act(x) for the activations computed one element at a time (tanh, exp
-    and softmax run as blocks through NumPy's loops: _layers.pxd)."""
+    """act(x) for scikit-learn's activations computed one element at a time
+    (tanh, exp and softmax run as blocks through NumPy's loops; the added
+    activations through ``activation_run``)."""
     if code == ACT_RELU:
         return relu(x)
     if code == ACT_LOGISTIC:
         return logistic(x)
-    if code == ACT_LEAKY_RELU:
-        return leaky_relu(x)
-    if code == ACT_ELU:
-        return elu(x)
-    if code == ACT_GELU:
-        return gelu(x)
-    if code == ACT_SILU:
-        return x * logistic(x)     # x sigmoid(x): no overflow
     return x
+
+
+cdef inline bint sklearns(int code) noexcept nogil:
+    """Whether ``code`` is one of scikit-learn's activations (written here)."""
+    return code <= ACT_SOFTMAX
+
+
+cdef inline void activation_run(floating *z, Py_ssize_t n, int code) noexcept nogil:
+    """z = act(z) over a run, for the activations fastmlp adds."""
+    if floating is float:
+        fastmlp_activation_run_f32(z, n, code)
+    else:
+        fastmlp_activation_run_f64(z, n, code)
+
+
+cdef inline void derivative_run(const floating *src, floating *delta, Py_ssize_t n,
+                                int code) noexcept nogil:
+    """delta *= act'(z) over a run, for the activations fastmlp adds; src is
+    what their table entry says (the output or the pre-activation)."""
+    if floating is float:
+        fastmlp_derivative_run_f32(src, delta, n, code)
+    else:
+        fastmlp_derivative_run_f64(src, delta, n, code)
 
 
 cdef inline dict activation_codes():
     """Every activation's code by its name in fastmlp/_operations.py."""
-    return {
-        "identity": ACT_IDENTITY,
-        "logistic": ACT_LOGISTIC,
-        "tanh": ACT_TANH,
-        "relu": ACT_RELU,
-        "exp": ACT_EXP,
-        "softmax": ACT_SOFTMAX,
-        "leaky_relu": ACT_LEAKY_RELU,
-        "elu": ACT_ELU,
-        "gelu": ACT_GELU,
-        "silu": ACT_SILU,
-    }
+    cdef dict codes = {}
+    cdef int code = 0
+    while FASTMLP_ACTIVATION_NAMES[code] != NULL:
+        codes[FASTMLP_ACTIVATION_NAMES[code].decode()] = code
+        code += 1
+    return codes
 
 
 cdef inline frozenset hidden_derivative_codes():
-    """The codes ``times_derivative`` has a derivative for."""
-    return frozenset({ACT_IDENTITY, ACT_LOGISTIC, ACT_TANH, ACT_RELU,
-                      ACT_LEAKY_RELU, ACT_ELU, ACT_GELU, ACT_SILU})
-
-
-cdef inline floating leaky_relu(floating x) noexcept nogil:
-    # x where x > 0, else LEAKY_RELU_SLOPE x (in x's type): a NaN stays NaN.
-    if x > 0:
-        return x
-    return <floating> LEAKY_RELU_SLOPE * x
-
-
-cdef inline floating elu(floating x) noexcept nogil:
-    # x where x > 0, else exp(x) - 1 through expm1 (exact near 0).
-    if x > 0:
-        return x
-    if floating is float:
-        return expm1f(x)
-    else:
-        return expm1(x)
-
-
-cdef inline floating _erfc(floating x) noexcept nogil:
-    if floating is float:
-        return erfcf(x)
-    else:
-        return erfc(x)
-
-
-cdef inline floating gelu(floating x) noexcept nogil:
-    """x Phi(x), Phi(x) = erfc(-x / sqrt 2) / 2: exact, and accurate in the
-    left tail, where 1 + erf(.) would cancel."""
-    cdef floating half = 0.5
-    return x * (half * _erfc(-x * <floating> SQRT1_2))
-
-
-cdef inline floating gelu_derivative(floating z) noexcept nogil:
-    """Phi(z) + z phi(z)."""
-    cdef floating half = 0.5
-    cdef floating pdf = _exp(-half * z * z) * <floating> INV_SQRT_2PI
-    return half * _erfc(-z * <floating> SQRT1_2) + z * pdf
-
-
-cdef inline floating silu_derivative(floating z) noexcept nogil:
-    """s (1 + z (1 - s)), s = sigmoid(z)."""
-    cdef floating one = 1
-    cdef floating s = logistic(z)
-    return s * (one + z * (one - s))
+    """The codes the hidden-layer derivative handles."""
+    cdef list codes = []
+    cdef int code
+    for code in activation_codes().values():
+        if FASTMLP_HIDDEN_DERIVATIVE[code]:
+            codes.append(code)
+    return frozenset(codes)
 
 
 cdef inline floating _log(floating x) noexcept nogil:
@@ -161,14 +127,13 @@ cdef inline floating _log(floating x) noexcept nogil:
 cdef inline floating times_derivative(
     floating delta, floating out, int code
 ) noexcept nogil:
-    """delta * (d activation / dz), from the activation's output ``out``
-    (or, for an activation that needs it, from the pre-activation z).
+    """delta * (d activation / dz), from the activation's output ``out``,
+    for scikit-learn's activations.
 
     The operation order is the NumPy reference's (numpy_engine.DERIVATIVES),
     so float64 results are bit-identical: logistic is (delta * out) * (1 - out)
     and relu zeroes delta where out == 0 (even an inf or nan delta).
-    Identity leaves delta as is; so do codes with no hidden-layer
-    derivative, which the shims and fastmlp/_operations.py refuse.
+    Identity leaves delta as is; so do other codes.
     """
     # A typed 1: Cython writes a bare literal 1 as the C double 1.0, which
     # would carry float32 arithmetic out to double.
@@ -179,14 +144,4 @@ cdef inline floating times_derivative(
         return delta * (one - out * out)
     if code == ACT_LOGISTIC:
         return delta * out * (one - out)
-    if code == ACT_LEAKY_RELU:
-        # From the output, whose sign is z's; the slope at z = 0 too.
-        return delta if out > 0 else delta * <floating> LEAKY_RELU_SLOPE
-    if code == ACT_ELU:
-        # ``out`` is the pre-activation z here: exp(z) where z <= 0.
-        return delta if out > 0 else delta * _exp(out)
-    if code == ACT_GELU:
-        return delta * gelu_derivative(out)      # out is z
-    if code == ACT_SILU:
-        return delta * silu_derivative(out)      # out is z
     return delta

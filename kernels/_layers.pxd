@@ -19,7 +19,7 @@ from cython cimport floating
 
 from _activations cimport (
     ACT_EXP, ACT_IDENTITY, ACT_LOGISTIC, ACT_RELU, ACT_SOFTMAX, ACT_TANH,
-    activate, logistic, relu,
+    activate, activation_run, logistic, relu, sklearns,
 )
 from _npy_loops cimport exp_run, tanh_run
 
@@ -90,6 +90,8 @@ cdef inline void activation_block(
         exp_run(z, n)
     elif code == ACT_SOFTMAX:
         softmax_block(z, n_rows, n_cols)
+    elif not sklearns(code):
+        activation_run(z, n, code)
     elif code != ACT_IDENTITY:
         for i in range(n):
             z[i] = activate(z[i], code)

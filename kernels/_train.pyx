@@ -56,7 +56,8 @@ with AVX-512. -fopenmp-simd lets the L2 sum's one reduction loop vectorize.
 from cython cimport floating
 
 from _activations cimport (
-    ACT_IDENTITY, activation_codes, hidden_derivative_codes, times_derivative,
+    ACT_IDENTITY, activation_codes, derivative_run, hidden_derivative_codes, sklearns,
+    times_derivative,
 )
 from _blas cimport dot, fastmlp_have_cblas, fastmlp_set_cblas
 from _blas cimport gemm as _gemm
@@ -104,6 +105,9 @@ cdef inline void _derivative_multiply(
 ) noexcept nogil:
     cdef Py_ssize_t i
     if code == ACT_IDENTITY:
+        return
+    if not sklearns(code):
+        derivative_run(a, delta, n, code)
         return
     for i in range(n):
         delta[i] = times_derivative(delta[i], a[i], code)
@@ -351,7 +355,7 @@ cdef extern from "_pool.h" nogil:
 cdef extern from *:
     """
     #if !defined(FASTMLP_PARALLEL_MIN_STEP) || !defined(FASTMLP_PARALLEL_MIN_ELEMENTS) \\
-        || !defined(FASTMLP_PARALLEL_MIN_BYTES)
+        || !defined(FASTMLP_PARALLEL_MIN_BYTES) || !defined(FASTMLP_MATH_PASS_WEIGHT)
     #error "build the kernels with setup.py: it defines the tunables of fastmlp/_tunables.py"
     #endif
     """
@@ -359,6 +363,7 @@ cdef extern from *:
         PARALLEL_MIN_STEP "FASTMLP_PARALLEL_MIN_STEP"
         PARALLEL_MIN_ELEMENTS "FASTMLP_PARALLEL_MIN_ELEMENTS"
         PARALLEL_MIN_BYTES "FASTMLP_PARALLEL_MIN_BYTES"
+        MATH_PASS_WEIGHT "FASTMLP_MATH_PASS_WEIGHT"
 
 cdef enum:
     LINE_BYTES = 64
@@ -481,9 +486,11 @@ cdef void _row_pass_part(void *arg, int part, int n_parts) noexcept nogil:
 
 
 cdef inline void _row_pass(_RowPass *rows) noexcept nogil:
-    fastmlp_pool_dispatch(
-        _row_pass_part, rows,
-        fastmlp_pool_parts(rows.n_rows * rows.n_cols, PARALLEL_MIN_ELEMENTS), 0)
+    cdef Py_ssize_t work = rows.n_rows * rows.n_cols
+    if not sklearns(rows.code):
+        work *= MATH_PASS_WEIGHT      # libm per element (_tunables.py)
+    fastmlp_pool_dispatch(_row_pass_part, rows,
+                          fastmlp_pool_parts(work, PARALLEL_MIN_ELEMENTS), 0)
 
 
 cdef struct _Dropout:
@@ -968,6 +975,7 @@ def compiled_tunables():
         "PARALLEL_MIN_STEP": PARALLEL_MIN_STEP,
         "PARALLEL_MIN_ELEMENTS": PARALLEL_MIN_ELEMENTS,
         "PARALLEL_MIN_BYTES": PARALLEL_MIN_BYTES,
+        "MATH_PASS_WEIGHT": MATH_PASS_WEIGHT,
         "POOL_SPIN_NS": FASTMLP_POOL_SPIN_NS,
         "POOL_PAUSES": FASTMLP_POOL_PAUSES,
     }

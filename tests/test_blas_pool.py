@@ -59,11 +59,14 @@ def _run_passes(rs_seed, dtype):
     z = rs.normal(size=(1001, 130)).astype(dtype)
     b = rs.normal(size=130).astype(dtype)
     outs = {}
-    for name in ("relu", "tanh", "logistic", "softmax"):
+    for name in ACT:     # every activation, the added ones' vector loops too
         outs[name] = z.copy()
         _train.bias_activation(outs[name], b, ACT[name])
     delta = rs.normal(size=z.shape).astype(dtype)
     _train.derivative_multiply(outs["tanh"], delta, ACT["tanh"])
+    for name in ("leaky_relu", "elu", "gelu", "silu"):
+        outs[name + "'"] = delta.copy()
+        _train.derivative_multiply(z, outs[name + "'"], ACT[name])
     src = rs.normal(size=(5000, 301)).astype(dtype)
     rows = rs.randint(0, 5000, size=777).astype(np.intp)
     gathered = np.empty((777, 301), dtype)
