@@ -41,8 +41,9 @@ def main(argv=None):
     )
     bench.add_argument(
         "--rounds", type=int, default=None,
-        help="timed fits per row in the mnist, tabular and small suites, the "
-             "best one reported (default: mnist 1, tabular and small 3, or 1 "
+        help="timed fits per row in the mnist, options, tabular and small suites, "
+             "the best one reported (default: mnist and options 1, tabular and small "
+             "3, or 1 "
              "with --quick); "
              "more rounds steady the figures on a noisy machine",
     )

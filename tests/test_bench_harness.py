@@ -165,7 +165,7 @@ def test_rounds_reach_only_the_training_suites(monkeypatch):
         monkeypatch.setitem(_bench._SUITE_FUNCTIONS, name, recorder(name))
     _bench.run(_bench.SUITES, torch=False, rounds=4)
     assert {name for name in seen if seen[name].get("rounds") == 4} == {
-        "mnist", "tabular", "small"}
+        "mnist", "options", "tabular", "small"}
     assert all("rounds" not in seen[name] for name in ("inference", "startup"))
     seen.clear()
     _bench.run(["tabular"], torch=False)
@@ -191,3 +191,32 @@ def test_cli_rejects_zero_rounds(capsys):
     with pytest.raises(SystemExit):
         main(["bench", "--rounds", "0"])
     assert "--rounds must be at least 1" in capsys.readouterr().err
+
+
+def test_options_suite_rows(monkeypatch):
+    # Tiny MNIST-shaped data: one row per option after the two default rows,
+    # each fitted with its option (the accuracy column is a real score).
+    from fastmlp._bench import training
+
+    X = np.random.RandomState(0).uniform(size=(300, 784)).astype(np.float32)
+    y = np.arange(300) % 10
+    monkeypatch.setattr(training, "mnist_data", lambda dtype, n_train, n_test: (
+        X[:240], y[:240], X[240:], y[240:]))
+    fitted = []
+    original = training.timed_fit
+
+    def recording(model, X, y, hidden, batch, epochs, options=None):
+        seconds, estimator = original(model, X, y, hidden, batch, epochs, options)
+        fitted.append((model, dict(options or {}), estimator.get_params()))
+        return seconds, estimator
+
+    monkeypatch.setattr(training, "timed_fit", recording)
+    rows = _bench.bench_options(epochs=1, cases=(((8,), 64, "float32"),))
+    labels = [row["model"] for row in rows]
+    assert labels[:2] == ["sklearn", "fastmlp[cpu]"]
+    assert labels[2:] == [f"cpu {label}" for label, _ in _bench.OPTIONS]
+    for (_, options, params), row in zip(fitted[2:], rows[2:]):
+        assert all(params[k] == v for k, v in options.items()) and options
+        assert row["overhead"] == row["seconds"] / rows[1]["seconds"]
+        assert row["vs_sklearn"] == rows[0]["seconds"] / row["seconds"]
+    assert "cpu gelu" in _bench.format_table(rows)

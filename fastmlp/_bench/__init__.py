@@ -31,7 +31,8 @@ import os
 import sys
 
 from .cases import (MNIST_CASES, MNIST_CLASSES, MNIST_FEATURES, MNIST_TEST,
-                    MNIST_TRAIN, MNIST_TRAIN_QUICK, PEAK_SIZE, SMALL_DATASETS,
+                    MNIST_TRAIN, MNIST_TRAIN_QUICK, OPTIONS, OPTIONS_CASES,
+                    PEAK_SIZE, SMALL_DATASETS,
                     SMALL_SOLVERS, STARTUP_EPOCHS, SUITES, TABULAR_CASE,
                     TABULAR_CLASSES, TABULAR_FEATURES, TABULAR_TEST,
                     TABULAR_TRAIN, TORCH, TRAINING_SUITES, _case_name,
@@ -47,12 +48,12 @@ from .models import (TorchMLPClassifier, available_models,
                      make_default_model, make_model, torch_available)
 from .report import COLUMNS, _log, describe_environment, format_table
 from .startup import bench_startup, first_fit_script, time_first_fit, time_import
-from .training import (bench_mnist, bench_small, bench_tabular,
+from .training import (bench_mnist, bench_options, bench_small, bench_tabular,
                        bench_training_case, time_training, timed_fit, warm_up)
 
 # Also here for bench/ and the tests: _case_name, _training_gemms.
 __all__ = [
-    "SUITES", "TRAINING_SUITES", "MNIST_CASES", "MNIST_TRAIN", "MNIST_TRAIN_QUICK",
+    "SUITES", "TRAINING_SUITES", "OPTIONS", "OPTIONS_CASES", "MNIST_CASES", "MNIST_TRAIN", "MNIST_TRAIN_QUICK",
     "MNIST_TEST", "MNIST_FEATURES", "MNIST_CLASSES", "TABULAR_CASE",
     "TABULAR_TRAIN", "TABULAR_TEST", "TABULAR_FEATURES", "TABULAR_CLASSES",
     "PEAK_SIZE", "STARTUP_EPOCHS", "TORCH", "SMALL_DATASETS", "SMALL_SOLVERS",
@@ -63,7 +64,7 @@ __all__ = [
     "gemm_peak", "use_best_peaks", "epoch_references",
     "RssRise", "heap_peak_mb",
     "warm_up", "timed_fit", "time_training", "bench_training_case",
-    "bench_mnist", "bench_tabular", "bench_small", "bench_inference",
+    "bench_mnist", "bench_options", "bench_tabular", "bench_small", "bench_inference",
     "time_import", "first_fit_script", "time_first_fit", "bench_startup",
     "COLUMNS", "format_table", "describe_environment", "run", "run_bench",
 ]
@@ -71,6 +72,7 @@ __all__ = [
 
 _SUITE_FUNCTIONS = {
     "mnist": bench_mnist,
+    "options": bench_options,
     "tabular": bench_tabular,
     "inference": bench_inference,
     "startup": bench_startup,

@@ -4,8 +4,9 @@ import os
 
 import numpy as np
 
-SUITES = ("mnist", "tabular", "inference", "startup", "small")
-TRAINING_SUITES = ("mnist", "tabular", "small")  # those that take ``rounds``
+SUITES = ("mnist", "options", "tabular", "inference", "startup", "small")
+# those that take ``rounds``
+TRAINING_SUITES = ("mnist", "options", "tabular", "small")
 
 # (hidden_layer_sizes, batch_size, dtype) of the MNIST-shaped suite.
 MNIST_CASES = (
@@ -18,6 +19,21 @@ MNIST_TRAIN_QUICK = 6000
 MNIST_TEST = 10000
 MNIST_FEATURES = 784
 MNIST_CLASSES = 10
+
+# The options suite: fastmlp's options beyond scikit-learn's, each alone on
+# the cpu engine with scikit-learn's defaults otherwise, next to
+# scikit-learn's and fastmlp's default fits of the same MNIST-shaped case.
+OPTIONS_CASES = (((512,), 128, "float32"),)
+OPTIONS = (
+    ("gelu", {"activation": "gelu"}),
+    ("silu", {"activation": "silu"}),
+    ("elu", {"activation": "elu"}),
+    ("leaky_relu", {"activation": "leaky_relu"}),
+    ("dropout=0.2", {"dropout": 0.2}),
+    ("rmsprop", {"solver": "rmsprop"}),
+    ("adamw", {"solver": "adamw"}),
+)
+OPTIONS_ENGINE = "fastmlp[cpu]"
 
 TABULAR_CASE = ((32,), 32, "float64")
 TABULAR_TRAIN = 10000

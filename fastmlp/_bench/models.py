@@ -127,8 +127,10 @@ class TorchMLPClassifier:
         return float(np.mean(self.predict(X) == y))
 
 
-def make_model(model, hidden_layer_sizes, batch_size, epochs, random_state=0):
-    """An unfitted classifier for a row name, set to run exactly ``epochs``."""
+def make_model(model, hidden_layer_sizes, batch_size, epochs, random_state=0,
+               options=None):
+    """An unfitted classifier for a row name, set to run exactly ``epochs``;
+    ``options``: fastmlp parameters beyond scikit-learn's."""
     if model == TORCH:
         return TorchMLPClassifier(hidden_layer_sizes, batch_size, epochs,
                                   random_state=random_state)
@@ -136,7 +138,7 @@ def make_model(model, hidden_layer_sizes, batch_size, epochs, random_state=0):
     return cls(
         hidden_layer_sizes=hidden_layer_sizes, batch_size=batch_size,
         max_iter=epochs, tol=0.0, n_iter_no_change=epochs + 1,
-        random_state=random_state, **engine,
+        random_state=random_state, **engine, **(options or {}),
     )
 
 
