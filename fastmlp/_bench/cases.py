@@ -22,8 +22,8 @@ MNIST_CLASSES = 10
 
 # The options suite: fastmlp's options beyond scikit-learn's, each alone on
 # the cpu engine with scikit-learn's defaults otherwise, next to
-# scikit-learn's and fastmlp's default fits of the same MNIST-shaped case.
-OPTIONS_CASES = (((512,), 128, "float32"),)
+# scikit-learn's and fastmlp's default fits of the same MNIST-shaped cases.
+OPTIONS_CASES = MNIST_CASES
 OPTIONS = (
     ("gelu", {"activation": "gelu"}),
     ("silu", {"activation": "silu"}),
