@@ -478,3 +478,42 @@ def test_validation_data_is_validated_as_x_is(digits):
         model.fit(frame, y, X_val=pd.DataFrame(X_val, columns=names[::-1]), y_val=y_val)
     model.fit(frame, y, X_val=pd.DataFrame(X_val, columns=names), y_val=y_val)
     assert len(model.validation_scores_) == 1
+
+
+# --- every feature together ---------------------------------------------------
+
+@pytest.mark.parametrize("solver", list(OPTIMIZERS))
+def test_features_combined_follow_the_reference(digits, regression, solver):
+    # Per-layer activations (old and new), dropout, class and sample
+    # weights, a validation set with a scorer, early stopping: the cpu
+    # engine follows the numpy oracle within rtol 1e-6 in float64.
+    X, y = digits
+    rs = np.random.RandomState(0)
+    sw = rs.uniform(0.5, 2, len(y))
+    common = dict(solver=solver, hidden_layer_sizes=(14, 10, 8),
+                  activation=("gelu", "tanh", "leaky_relu"), dropout=0.15,
+                  class_weight="balanced", early_stopping=True, scoring="loss",
+                  max_iter=6, n_iter_no_change=50, random_state=0, alpha=1e-3)
+    fits = [MLPClassifier(backend=b, **common).fit(
+        X[:900], y[:900], sample_weight=sw[:900], X_val=X[900:1300], y_val=y[900:1300])
+        for b in ("numpy", "cpu")]
+    _assert_follows(*fits)
+    assert_allclose(fits[1].validation_loss_curve_, fits[0].validation_loss_curve_,
+                    rtol=1e-6)
+    X, y = regression
+    common = dict(solver=solver, hidden_layer_sizes=(12, 6), loss="poisson",
+                  activation=("silu", "elu"), dropout=0.3, max_iter=5, random_state=0,
+                  early_stopping=True, validation_fraction=0.2, learning_rate_init=1e-3)
+    fits = [MLPRegressor(backend=b, **common).fit(X, np.abs(y), sample_weight=sw[:len(y)])
+            for b in ("numpy", "cpu")]
+    _assert_follows(*fits)
+
+
+def test_features_combined_in_float32(digits):
+    X, y = digits
+    common = dict(solver="adamw", hidden_layer_sizes=(16, 8), activation=("elu", "silu"),
+                  dropout=0.2, max_iter=4, random_state=0)
+    fits = [MLPClassifier(backend=b, **common).fit(X.astype(np.float32), y)
+            for b in ("numpy", "cpu")]
+    assert fits[1].coefs_[0].dtype == np.float32
+    _assert_follows(*fits, rtol=1e-4)
