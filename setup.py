@@ -2,7 +2,8 @@
 
 Everything declarative lives in pyproject.toml; this file only lists the
 extensions, because their include paths (numpy's headers) are known at build
-time only, and hands them the C-level tunables of fastmlp/_tunables.py.
+time only, hands them the C-level tunables of fastmlp/_tunables.py, and
+generates the kernels' exported twins from fastmlp/_kernel_api.py.
 """
 
 import ctypes.util
@@ -17,6 +18,7 @@ from setuptools import Extension, setup
 
 KERNELS = Path("kernels")
 TUNABLES = Path("fastmlp", "_tunables.py")
+KERNEL_API = Path("fastmlp", "_kernel_api.py")
 
 # The C-level tunables, as FASTMLP_<NAME> macros (the file imports nothing).
 tunables = runpy.run_path(str(TUNABLES))
@@ -34,6 +36,14 @@ use_libmvec = (
 vector_math = {"define_macros": [("FASTMLP_LIBMVEC", "1")], "libraries": ["mvec"]} \
     if use_libmvec else {"define_macros": [], "libraries": []}
 
+# The exported float32/float64 twins of the training kernels, from their one
+# list (fastmlp/_kernel_api.py; it imports nothing). Rewritten only when it
+# changes, so an unchanged build stays up to date.
+api_pxi = KERNELS / "_train_api.pxi"
+api_text = runpy.run_path(str(KERNEL_API))["generate_pxi"]()
+if not api_pxi.exists() or api_pxi.read_text() != api_text:
+    api_pxi.write_text(api_text)
+
 extensions = [
     Extension(
         f"fastmlp._kernels.{pyx.stem}",
@@ -42,7 +52,8 @@ extensions = [
         define_macros=[("NPY_NO_DEPRECATED_API", "NPY_1_9_API_VERSION"), *tunable_macros,
                        *vector_math["define_macros"]],
         libraries=vector_math["libraries"],
-        depends=[str(TUNABLES)],
+        depends=[str(TUNABLES), str(KERNEL_API), *map(str, KERNELS.glob("*.pxi")),
+                 *map(str, KERNELS.glob("*.h")), *map(str, KERNELS.glob("*.pxd"))],
     )
     for pyx in sorted(KERNELS.glob("*.pyx"))
 ]

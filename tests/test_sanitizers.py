@@ -121,8 +121,9 @@ def _build(tmp):
     shutil.copy2(ROOT / "setup.py", src)
     (src / "fastmlp").mkdir()
     shutil.copy2(ROOT / "fastmlp" / "_tunables.py", src / "fastmlp")
+    shutil.copy2(ROOT / "fastmlp" / "_kernel_api.py", src / "fastmlp")
     shutil.copytree(ROOT / "kernels", src / "kernels",
-                    ignore=shutil.ignore_patterns("*.c", "*_api.h"))
+                    ignore=shutil.ignore_patterns("*.c", "*_api.h", "_train_api.pxi"))
     env = dict(os.environ, CFLAGS=CFLAGS, LDFLAGS=LDFLAGS)
     build = subprocess.run(
         [sys.executable, "setup.py", "build_ext", "--build-lib", str(lib),

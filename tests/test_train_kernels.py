@@ -7,6 +7,7 @@ import numpy as np
 import pytest
 from numpy.testing import assert_allclose, assert_array_equal
 
+from fastmlp._kernel_api import KERNELS
 from fastmlp._kernels import _forward, _train
 from fastmlp._optimizers import OPTIMIZERS, check_step_codes, make_optimizer, step_rate
 from sklearn.neural_network._base import ACTIVATIONS as SK_ACTIVATIONS
@@ -47,25 +48,18 @@ def _read_only(*arrays):
 
 # --- The C interface the Numba loops declare ------------------------------
 
-# The exported C signatures, written out by hand: this table is the contract
-# with the Numba training loops ("T" is float or double).
+# The exported C signatures, from their one list (fastmlp/_kernel_api.py),
+# as Cython's capsules spell them ("T" is float or double).
 P_IN, P_OUT = "T const *", "T *"
-SIGNATURES = {
-    "gemm": ("void", ["int", "int", "int", "int", "int", "double", P_IN, "int",
-                      P_IN, "int", "double", P_OUT, "int"]),
-    "bias_activation": ("void", [P_OUT, P_IN, P_OUT, "Py_ssize_t",
-                                 "Py_ssize_t", "int"]),
-    "derivative_multiply": ("void", [P_IN, P_OUT, "Py_ssize_t", "int"]),
-    "output_loss_delta": ("double", [P_OUT, P_IN, P_IN, "Py_ssize_t",
-                                     "Py_ssize_t", "int", "int", P_OUT]),
-    "column_sums": ("void", [P_IN, "Py_ssize_t", "Py_ssize_t", P_OUT]),
-    "flat_step": ("void", ["int", P_OUT, P_IN, P_OUT, P_OUT, "Py_ssize_t",
-                           "Py_ssize_t", "double", "double", "double",
-                           "double const *"]),
-    "dropout": ("void", [P_IN, P_OUT] + ["Py_ssize_t"] * 5 + ["double"]),
-    "l2_sum": ("double", [P_IN, "Py_ssize_t"]),
-    "weight_sum": ("double", [P_IN, "Py_ssize_t"]),
-}
+
+
+def _capsule_type(kind):
+    return {"const T *": P_IN, "T *": P_OUT, "const double *": "double const *"}.get(
+        kind, kind)
+
+
+SIGNATURES = {name: (ret, [_capsule_type(kind) for kind, _ in args])
+              for name, ret, args, _ in KERNELS}
 _CTYPES = {"void": None, "int": ctypes.c_int, "double": ctypes.c_double,
            "Py_ssize_t": ctypes.c_ssize_t, P_IN: ctypes.c_void_p,
            P_OUT: ctypes.c_void_p, "double const *": ctypes.c_void_p}

@@ -25,6 +25,7 @@ from numba.core.types import ExternalFunction
 from numba.extending import get_cython_function_address
 
 from .. import _blas
+from .._kernel_api import KERNELS
 from .._kernels import _train
 
 _MODULE = "fastmlp._kernels._train"
@@ -37,20 +38,18 @@ _int = types.intc      # C int
 _dbl = types.float64
 
 
-def _signatures(real):
-    return {
-        "gemm": types.void(_int, _int, _int, _int, _int, _dbl, _ptr, _int,
-                           _ptr, _int, _dbl, _ptr, _int),
-        "bias_activation": types.void(_ptr, _ptr, _ptr, _size, _size, _int),
-        "derivative_multiply": types.void(_ptr, _ptr, _size, _int),
-        "output_loss_delta": _dbl(_ptr, _ptr, _ptr, _size, _size, _int, _int, _ptr),
-        "column_sums": types.void(_ptr, _size, _size, _ptr),
-        "flat_step": types.void(_int, _ptr, _ptr, _ptr, _ptr, _size, _size, _dbl,
-                                _dbl, _dbl, _ptr),
-        "dropout": types.void(_ptr, _ptr, _size, _size, _size, _size, _size, _dbl),
-        "l2_sum": _dbl(_ptr, _size),
-        "weight_sum": _dbl(_ptr, _size),
-    }
+# fastmlp/_kernel_api.py's C types as Numba sees them: every pointer an intp.
+_TYPES = {"int": _int, "Py_ssize_t": _size, "double": _dbl, "void": types.void}
+
+
+def _numba_type(kind):
+    return _ptr if kind.endswith("*") else _TYPES[kind]
+
+
+def _signatures():
+    """Each exported kernel's signature (both variants alike), from the list."""
+    return {name: _numba_type(ret)(*(_numba_type(kind) for kind, _ in args))
+            for name, ret, args, _ in KERNELS}
 
 
 _CTYPES = {_ptr: ctypes.c_ssize_t, _int: ctypes.c_int, _dbl: ctypes.c_double,
@@ -69,8 +68,8 @@ def _declare(name, suffix, signature):
     return ExternalFunction(symbol, signature)
 
 
-_f32 = {n: _declare(n, "f32", s) for n, s in _signatures(types.float32).items()}
-_f64 = {n: _declare(n, "f64", s) for n, s in _signatures(types.float64).items()}
+_f32 = {n: _declare(n, "f32", s) for n, s in _signatures().items()}
+_f64 = {n: _declare(n, "f64", s) for n, s in _signatures().items()}
 
 gemm_f32, gemm_f64 = _f32["gemm"], _f64["gemm"]
 bias_activation_f32, bias_activation_f64 = _f32["bias_activation"], _f64["bias_activation"]
