@@ -48,6 +48,11 @@ class Optimizer:
     # their constraints (merged into both estimators' constraints).
     parameter_constraints = {}
 
+    def __init__(self, learning_rate_init):
+        self.learning_rate_init = learning_rate_init
+        self.learning_rate = float(learning_rate_init)
+        self.t = 0            # steps taken
+
     @classmethod
     def from_estimator(cls, estimator, n_params, n_coef, dtype):
         """The optimizer with ``estimator``'s hyperparameters, over a flat
@@ -106,13 +111,11 @@ class SGD(Optimizer):
         self, n_params, dtype, learning_rate_init, lr_schedule, momentum,
         nesterov, power_t,
     ):
-        self.learning_rate_init = learning_rate_init
-        self.learning_rate = float(learning_rate_init)
+        super().__init__(learning_rate_init)
         self.lr_schedule = lr_schedule
         self.momentum = momentum
         self.nesterov = nesterov
         self.power_t = power_t
-        self.t = 0
         self.velocity = np.zeros(n_params, dtype=dtype)
 
     @classmethod
@@ -168,12 +171,10 @@ class Adam(Optimizer):
     def __init__(
         self, n_params, dtype, learning_rate_init, beta_1, beta_2, epsilon
     ):
-        self.learning_rate_init = learning_rate_init
-        self.learning_rate = float(learning_rate_init)
+        super().__init__(learning_rate_init)
         self.beta_1 = beta_1
         self.beta_2 = beta_2
         self.epsilon = epsilon
-        self.t = 0
         self.m = np.zeros(n_params, dtype=dtype)
         self.v = np.zeros(n_params, dtype=dtype)
 
@@ -227,11 +228,9 @@ class RMSprop(Optimizer):
     parameter_constraints = {"rho": [Interval(Real, 0, 1, closed="left")]}
 
     def __init__(self, n_params, dtype, learning_rate_init, rho, epsilon):
-        self.learning_rate_init = learning_rate_init
-        self.learning_rate = float(learning_rate_init)
+        super().__init__(learning_rate_init)
         self.rho = rho
         self.epsilon = epsilon
-        self.t = 0
         self.v = np.zeros(n_params, dtype=dtype)
 
     @classmethod

@@ -79,24 +79,18 @@ FASTMLP_VECTOR_MATH(double, fastmlp_expm1, expm1)
  * move the call into that arm, and a conditional call does not vectorize
  * (libmvec has no masked variants): elu took 8 us an element-block more
  * than gelu. The selects keep the calls unconditional. */
-static inline float fastmlp_select_f32(int c, float a, float b) {
-    uint32_t ua, ub, m = (uint32_t) 0 - (uint32_t) (c != 0);
-    float r;
-    memcpy(&ua, &a, sizeof ua);
-    memcpy(&ub, &b, sizeof ub);
-    ua = (ua & m) | (ub & ~m);
-    memcpy(&r, &ua, sizeof r);
-    return r;
+#define FASTMLP_SELECT(T, U, S)                                               \
+static inline T fastmlp_select_##S(int c, T a, T b) {                         \
+    U ua, ub, m = (U) 0 - (U) (c != 0);                                       \
+    T r;                                                                      \
+    memcpy(&ua, &a, sizeof ua);                                               \
+    memcpy(&ub, &b, sizeof ub);                                               \
+    ua = (ua & m) | (ub & ~m);                                                \
+    memcpy(&r, &ua, sizeof r);                                                \
+    return r;                                                                 \
 }
-static inline double fastmlp_select_f64(int c, double a, double b) {
-    uint64_t ua, ub, m = (uint64_t) 0 - (uint64_t) (c != 0);
-    double r;
-    memcpy(&ua, &a, sizeof ua);
-    memcpy(&ub, &b, sizeof ub);
-    ua = (ua & m) | (ub & ~m);
-    memcpy(&r, &ua, sizeof r);
-    return r;
-}
+FASTMLP_SELECT(float, uint32_t, f32)
+FASTMLP_SELECT(double, uint64_t, f64)
 
 /* The formulas, once per type (T, its libm suffix S), in the NumPy
  * reference's operation order (fastmlp/_operations.py). A derivative takes
