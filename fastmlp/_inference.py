@@ -12,7 +12,7 @@ from sklearn.utils import assert_all_finite
 from . import _blas, _operations, _optimizers
 from ._kernels import _forward, _train
 from ._kernels._forward import bias_activation, dense_layer
-from ._operations import ACTIVATION_CODES
+from ._operations import ACTIVATION_CODES, hidden_activation_names
 from ._tunables import INFERENCE_BLOCK_ROWS
 
 _operations.check_kernel_codes(
@@ -49,9 +49,7 @@ def forward(X, coefs, intercepts, activation, out_activation, check_finite_as=No
     values in X raise scikit-learn's own error (``assert_all_finite``).
     """
     dtype = compute_dtype(X.dtype, coefs)
-    n_hidden = len(coefs) - 1
-    names = ((activation,) * n_hidden if isinstance(activation, str)
-             else tuple(activation)) + (out_activation,)
+    names = hidden_activation_names(activation, len(coefs) - 1) + (out_activation,)
     layers = [
         (np.ascontiguousarray(W, dtype=dtype), np.ascontiguousarray(b, dtype=dtype),
          ACTIVATION_CODES[name])

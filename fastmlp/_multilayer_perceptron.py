@@ -43,7 +43,7 @@ from sklearn.utils.validation import (
 )
 
 from . import _blas, _inference
-from ._operations import HIDDEN_ACTIVATIONS, output_loss
+from ._operations import HIDDEN_ACTIVATIONS, hidden_activation_names, output_loss
 from ._layout import ParamLayout
 from ._optimizers import OPTIMIZERS, make_optimizer, parameter_constraints
 from ._tunables import FAST_PATH_MAX_ROWS
@@ -165,16 +165,6 @@ class BaseMultilayerPerceptron(BaseEstimator, ABC):
             raise ValueError(f"hidden_layer_sizes must be > 0, got {sizes}.")
         return sizes
 
-    def _hidden_activations(self, n_hidden):
-        """The activation of each hidden layer, by name."""
-        if isinstance(self.activation, str):
-            return (self.activation,) * n_hidden
-        if len(self.activation) != n_hidden:
-            raise ValueError(
-                f"activation has {len(self.activation)} names for {n_hidden} hidden "
-                f"layer(s); give one per entry of hidden_layer_sizes, or one str.")
-        return tuple(self.activation)
-
     def _fit(self, X, y, sample_weight=None, incremental=False, X_val=None, y_val=None,
              sample_weight_val=None):
         hidden_layer_sizes = self._hidden_layer_sizes()
@@ -190,7 +180,7 @@ class BaseMultilayerPerceptron(BaseEstimator, ABC):
         self.n_outputs_ = y.shape[1]
         validation = self._validation_set(X_val, y_val, sample_weight_val, X.dtype)
         layer_units = [X.shape[1], *hidden_layer_sizes, self.n_outputs_]
-        activations = self._hidden_activations(len(hidden_layer_sizes))
+        activations = hidden_activation_names(self.activation, len(hidden_layer_sizes))
         self._random_state = check_random_state(self.random_state)
 
         if first_pass:
@@ -254,8 +244,9 @@ class BaseMultilayerPerceptron(BaseEstimator, ABC):
         self.coefs_ = layout.coef_views(params)
         self.intercepts_ = layout.intercept_views(params)
 
-    def _check_targets(self, y):
-        """Hook for target checks that need y in its final 2-D form."""
+    def _check_targets(self, y, name="y"):
+        """Hook for target checks that need y in its final 2-D form (``name``:
+        how the message calls it)."""
 
     def _loss_name(self):
         return output_loss(self.loss, self.out_activation_).name
@@ -276,10 +267,10 @@ class BaseMultilayerPerceptron(BaseEstimator, ABC):
         # into the flat buffer, in the training dtype. Each layer's factor is
         # its activation's; the output layer takes the last hidden layer's,
         # as scikit-learn's single activation sets every layer's.
-        names = activations[-1:] if activations else (
-            self.activation if isinstance(self.activation, str) else "relu",)
-        factors = [HIDDEN_ACTIVATIONS[name].glorot_factor
-                   for name in activations + names]
+        # (Without hidden layers, activation is one name: see
+        # hidden_activation_names.)
+        last = activations[-1:] or (self.activation,)
+        factors = [HIDDEN_ACTIVATIONS[name].glorot_factor for name in activations + last]
         self.coefs_, self.intercepts_ = [], []
         for fan_in, fan_out, factor in zip(layer_units[:-1], layer_units[1:], factors):
             bound = np.sqrt(factor / (fan_in + fan_out))
@@ -659,20 +650,14 @@ class BaseMultilayerPerceptron(BaseEstimator, ABC):
             self.out_activation_, check_finite_as=check_finite_as,
         )
 
-    def _score_with_function(self, X, y, sample_weight, score_function):
-        # No validation: it would drop the feature names of a DataFrame.
-        return self._score_output(self._forward_pass_fast(X, check_input=False), y,
-                                  sample_weight, score_function)
-
-    def _score_output(self, P, y, sample_weight, score_function=None):
-        """The score (accuracy, R2 by default) of the predictions whose
-        output layer is P: one forward pass serves the validation loss and
-        the early-stopping score."""
+    def _score_output(self, P, y, sample_weight):
+        """The score (the class's _score_function: accuracy, R2) of the
+        predictions whose output layer is P: one forward pass serves the
+        validation loss and the early-stopping score."""
         y_pred = self._predict_from_output(P)
         if np.issubdtype(y_pred.dtype, np.floating) and not np.isfinite(y_pred).all():
             return np.nan
-        return (score_function or self._score_function)(y, y_pred,
-                                                        sample_weight=sample_weight)
+        return self._score_function(y, y_pred, sample_weight=sample_weight)
 
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()
@@ -1041,9 +1026,6 @@ class MLPClassifier(ClassifierMixin, BaseMultilayerPerceptron):
 
     _score_function = staticmethod(accuracy_score)
 
-    def _score(self, X, y, sample_weight=None):
-        return self._score_with_function(X, y, sample_weight, accuracy_score)
-
     @available_if(lambda est: est._check_solver())
     @_fit_context(prefer_skip_nested_validation=True)
     def partial_fit(self, X, y, sample_weight=None, classes=None):
@@ -1233,17 +1215,15 @@ class MLPRegressor(RegressorMixin, BaseMultilayerPerceptron):
     def _validation_targets_of(self, X_val, y_val, sample_weight_val):
         """(y_val, the targets as the network sees them, the weights)."""
         y_val = check_array(y_val, ensure_2d=False, dtype=np.float64, input_name="y_val")
-        if self.loss == "poisson" and np.any(y_val < 0):
-            raise ValueError("Some value(s) of y_val are negative which is not allowed "
-                             "for Poisson regression.")
+        self._check_targets(y_val, "y_val")
         if sample_weight_val is not None:
             sample_weight_val = _check_sample_weight(sample_weight_val, X_val)
         return y_val, y_val, sample_weight_val
 
-    def _check_targets(self, y):
+    def _check_targets(self, y, name="y"):
         if self.loss == "poisson" and np.any(y < 0):
             raise ValueError(
-                "Some value(s) of y are negative which is not allowed for "
+                f"Some value(s) of {name} are negative which is not allowed for "
                 "Poisson regression."
             )
 
@@ -1270,9 +1250,6 @@ class MLPRegressor(RegressorMixin, BaseMultilayerPerceptron):
         return P.ravel() if P.shape[1] == 1 else P
 
     _score_function = staticmethod(r2_score)
-
-    def _score(self, X, y, sample_weight=None):
-        return self._score_with_function(X, y, sample_weight, r2_score)
 
     @available_if(lambda est: est._check_solver())
     @_fit_context(prefer_skip_nested_validation=True)

@@ -197,6 +197,19 @@ ACTIVATION_CODES = {
 LOSS_CODES = {o.name: o.loss_code for o in OUTPUT_LOSSES.values()}
 
 
+def hidden_activation_names(activation, n_hidden):
+    """The activation of each of ``n_hidden`` hidden layers, by name:
+    ``activation`` is one name for all of them, or one name per layer (a
+    ValueError when their number is not ``n_hidden``)."""
+    if isinstance(activation, str):
+        return (activation,) * n_hidden
+    if len(activation) != n_hidden:
+        raise ValueError(
+            f"activation has {len(activation)} names for {n_hidden} hidden "
+            f"layer(s); give one per entry of hidden_layer_sizes, or one str.")
+    return tuple(activation)
+
+
 def output_loss(loss, out_activation):
     """The OutputLoss of an estimator's ``loss`` parameter and its
     ``out_activation_`` (log_loss on one logistic output is binary)."""

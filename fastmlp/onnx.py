@@ -23,6 +23,7 @@ from skl2onnx.common.shape_calculator import (
 from skl2onnx.proto import onnx_proto
 
 from ._multilayer_perceptron import MLPClassifier, MLPRegressor
+from ._operations import hidden_activation_names
 
 _SQRT1_2 = 0.7071067811865476
 
@@ -87,9 +88,7 @@ def _forward(scope, operator, container):
         dtype = onnx_proto.TensorProto.FLOAT
     numpy_dtype = np.float64 if dtype == onnx_proto.TensorProto.DOUBLE else np.float32
     x = _node(scope, container, "Cast", [operator.inputs[0].full_name], to=dtype)
-    n_hidden = len(model.coefs_) - 1
-    names = (model.activation,) * n_hidden if isinstance(model.activation, str) \
-        else tuple(model.activation)
+    names = hidden_activation_names(model.activation, len(model.coefs_) - 1)
     names += (model.out_activation_,)
     for W, b, name in zip(model.coefs_, model.intercepts_, names):
         W = np.asarray(W, dtype=numpy_dtype)

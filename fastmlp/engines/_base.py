@@ -23,6 +23,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from .._layout import ParamLayout
+from .._operations import hidden_activation_names
 
 
 @dataclass(frozen=True)
@@ -61,10 +62,7 @@ class Network:
     @property
     def hidden_activations(self):
         """The activation of each hidden layer, by name."""
-        n_hidden = len(self.layer_units) - 2
-        if isinstance(self.activation, str):
-            return (self.activation,) * n_hidden
-        return tuple(self.activation)
+        return hidden_activation_names(self.activation, len(self.layer_units) - 2)
 
     @property
     def layout(self):
