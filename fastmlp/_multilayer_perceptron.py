@@ -235,9 +235,10 @@ class BaseMultilayerPerceptron(BaseEstimator, ABC):
     def __getstate__(self):
         # coefs_ and intercepts_ carry the weights; the flat buffer they view
         # is rebuilt by the next fit.
-        state = super().__getstate__()
-        state.pop("_params", None)
-        return state
+        # (BaseEstimator's state is the live __dict__ itself on Python 3.11+:
+        # pickling must not take the buffer from the model being pickled.)
+        return {key: value for key, value in super().__getstate__().items()
+                if key != "_params"}
 
     def _set_params_views(self, layout, params):
         self._params = params
