@@ -6,7 +6,6 @@ the fitted attributes. Minibatches run in an engine (``fastmlp.engines``);
 predictions run through the Cython kernels (``fastmlp._inference``).
 """
 
-import itertools
 import warnings
 from abc import ABC, abstractmethod
 from numbers import Integral, Real
@@ -43,6 +42,7 @@ from sklearn.utils.validation import (
 )
 
 from . import _blas, _inference
+from ._callbacks import CallbackSupportMixin, FitTasks, LbfgsIterations, StopRequested
 from ._operations import HIDDEN_ACTIVATIONS, hidden_activation_names, output_loss
 from ._layout import ParamLayout
 from ._optimizers import OPTIMIZERS, make_optimizer, parameter_constraints
@@ -76,7 +76,7 @@ class _PerLayerActivations(Options):
                 "hidden layer")
 
 
-class BaseMultilayerPerceptron(BaseEstimator, ABC):
+class BaseMultilayerPerceptron(CallbackSupportMixin, BaseEstimator, ABC):
     """Shared machinery of MLPClassifier and MLPRegressor.
 
     Use the derived classes.
@@ -167,6 +167,8 @@ class BaseMultilayerPerceptron(BaseEstimator, ABC):
 
     def _fit(self, X, y, sample_weight=None, incremental=False, X_val=None, y_val=None,
              sample_weight_val=None):
+        # Callbacks' hooks get the data as the user gave it.
+        tasks = FitTasks(self, X, y, sample_weight)
         hidden_layer_sizes = self._hidden_layer_sizes()
         first_pass = not hasattr(self, "coefs_") or (
             not self.warm_start and not incremental
@@ -222,14 +224,18 @@ class BaseMultilayerPerceptron(BaseEstimator, ABC):
                 f"({', '.join(_STOCHASTIC_SOLVERS)}); solver='{self.solver}' would see "
                 "a different loss at each evaluation of its line search.")
         if self.solver in _STOCHASTIC_SOLVERS:
-            self._fit_stochastic(
-                engine, network, params, X, y, Y, sample_weight, incremental, validation
-            )
+            tasks.begin("partial_fit" if incremental else "fit",
+                        0 if incremental else self.max_iter, layout, params)
+            self._fit_stochastic(engine, network, params, X, y, Y, sample_weight,
+                                 incremental, validation, tasks)
         else:
-            self._fit_lbfgs(engine, network, params, X, Y, sample_weight)
+            # One task more than iterations: see LbfgsIterations.
+            tasks.begin("fit", self.max_iter + 1, layout, params)
+            self._fit_lbfgs(engine, network, params, X, Y, sample_weight, tasks)
 
         if not np.isfinite(params).all():
             raise ValueError(_NON_FINITE_WEIGHTS)
+        tasks.end(lambda: params)
         return self
 
     def __getstate__(self):
@@ -302,7 +308,7 @@ class BaseMultilayerPerceptron(BaseEstimator, ABC):
             ):
                 self.__dict__.pop(name, None)
 
-    def _fit_lbfgs(self, engine, network, params, X, Y, sample_weight):
+    def _fit_lbfgs(self, engine, network, params, X, Y, sample_weight, tasks):
         trainer = engine.trainer(network, X, Y, sample_weight)
         buffer = np.empty_like(params)
         grad = np.empty_like(params)
@@ -312,28 +318,30 @@ class BaseMultilayerPerceptron(BaseEstimator, ABC):
             loss = trainer.loss_grad(buffer, grad)
             return loss, grad.astype(np.float64)
 
-        callback = None
-        if self.verbose:
-            iterations = itertools.count(1)
-
-            def callback(intermediate_result):
-                print(
-                    "Iteration %d, loss = %.8f"
-                    % (next(iterations), intermediate_result.fun)
+        x0 = params.astype(np.float64)
+        iterations = None
+        if self.verbose or tasks.on:
+            iterations = LbfgsIterations(tasks, x0, self.verbose)
+        stopped = False
+        try:
+            with _blas.scipy_blas_for_lbfgs():
+                result = scipy.optimize.minimize(
+                    fun,
+                    x0,
+                    method="L-BFGS-B",
+                    jac=True,
+                    callback=iterations,
+                    options={"maxfun": self.max_fun, "maxiter": self.max_iter,
+                             "gtol": self.tol},
                 )
-
-        with _blas.scipy_blas_for_lbfgs():
-            result = scipy.optimize.minimize(
-                fun,
-                params.astype(np.float64),
-                method="L-BFGS-B",
-                jac=True,
-                callback=callback,
-                options={"maxfun": self.max_fun, "maxiter": self.max_iter,
-                         "gtol": self.tol},
-            )
+        except StopRequested as stop:
+            result, stopped = stop.result, True
+            result.nit = iterations.n_iter
+        finally:
+            if iterations is not None:
+                iterations.close()
         self.n_iter_ = min(result.nit, self.max_iter)
-        if result.status != 0:
+        if not stopped and result.status != 0:
             msg = (
                 f"lbfgs failed to converge after {self.n_iter_} iteration(s) "
                 f"(status={result.status}):\n{result.message}\n"
@@ -377,7 +385,8 @@ class BaseMultilayerPerceptron(BaseEstimator, ABC):
         return X_val, y_val, Y_val, sw_val
 
     def _fit_stochastic(
-        self, engine, network, params, X, y, Y, sample_weight, incremental, validation
+        self, engine, network, params, X, y, Y, sample_weight, incremental, validation,
+        tasks,
     ):
         # partial_fit carries the optimizer state over from the previous call.
         optimizer = getattr(self, "_optimizer", None)
@@ -414,6 +423,7 @@ class BaseMultilayerPerceptron(BaseEstimator, ABC):
                     "The validation set is too small. Increase "
                     "'validation_fraction' or the size of your dataset."
                 )
+            tasks.train_on(rows)
             Y_val = Y[val_rows]
             validation = (
                 _safe_indexing(X, val_rows), self._validation_targets(Y_val),
@@ -452,6 +462,7 @@ class BaseMultilayerPerceptron(BaseEstimator, ABC):
         try:
             self.n_iter_ = 0
             for _ in range(self.max_iter):
+                epoch = tasks.subtask("epoch", trainer.parameters, self.n_iter_)
                 if self.shuffle:
                     self._random_state.shuffle(positions)
                     order = positions if rows is None else rows[positions]
@@ -481,6 +492,7 @@ class BaseMultilayerPerceptron(BaseEstimator, ABC):
                     self._score_validation(validation)
                 self._update_no_improvement_count(early_stopping)
                 optimizer.iteration_ends(self.t_)
+                stop_asked = tasks.end_subtask(epoch, trainer.parameters, self.n_iter_)
 
                 if self._no_improvement_count > self.n_iter_no_change:
                     if early_stopping:
@@ -499,7 +511,7 @@ class BaseMultilayerPerceptron(BaseEstimator, ABC):
                         break
                     self._no_improvement_count = 0
 
-                if incremental:
+                if incremental or stop_asked:
                     break
                 if self.n_iter_ == self.max_iter:
                     warnings.warn(
