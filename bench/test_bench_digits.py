@@ -1,39 +1,37 @@
-"""Fit time on load_digits: scikit-learn vs every fastmlp engine, side by side.
+"""Fit time on load_digits (every row, scaled to [0, 1]): scikit-learn and
+every fastmlp engine side by side, float64 and float32.
 
-    pytest bench/ --benchmark-only --benchmark-group-by=param:dtype
+Seconds per epoch of a 20-epoch fit (hidden (100,), batch 200), best of 3
+after an untimed warm-up, one group per dtype.
+
+    pytest bench/test_bench_digits.py --benchmark-only
 """
 
 import numpy as np
 import pytest
-from sklearn.datasets import load_digits
-from sklearn.neural_network import MLPClassifier as SkClassifier
 
-from fastmlp import MLPClassifier
-from fastmlp.engines import _ENGINES
+from fastmlp import _bench
 
-EPOCHS = 20
-MODELS = ["sklearn"] + [n for n, c in _ENGINES.items() if c.is_available()]
+MODELS = _bench.available_models(torch=False)
+CASES = {_bench._case_name(*case): case for case in _bench.DIGITS_CASES}
+EPOCHS = _bench.DIGITS_EPOCHS
 
 
-@pytest.fixture(scope="module")
-def digits():
-    X, y = load_digits(return_X_y=True)
-    return X / 16.0, y
-
-
-@pytest.mark.parametrize("dtype", ["float64", "float32"])
 @pytest.mark.parametrize("model", MODELS)
-def test_fit_digits(benchmark, digits, model, dtype):
-    X, y = digits
-    X = X.astype(dtype)
-    params = dict(hidden_layer_sizes=(100,), max_iter=EPOCHS, tol=0.0,
-                  n_iter_no_change=EPOCHS + 1, random_state=0)
-    if model == "sklearn":
-        make = lambda: SkClassifier(**params)  # noqa: E731
-    else:
-        make = lambda: MLPClassifier(backend=model, **params)  # noqa: E731
-    # The warm-up round keeps first-call JIT compilation out of the timings.
-    est = benchmark.pedantic(lambda: make().fit(X, y), rounds=3, iterations=1,
-                             warmup_rounds=1)
-    assert est.n_iter_ == EPOCHS
-    assert np.isfinite(est.loss_)
+@pytest.mark.parametrize("case", list(CASES))
+def test_digits_epoch(record, time_rounds, case, model):
+    hidden, batch_size, dtype = CASES[case]
+    X, y = _bench.digits_data(dtype)
+    _bench.warm_up(model, X, y, hidden, batch_size)
+    fits = []
+
+    def fit():
+        fits.append(_bench.timed_fit(model, X, y, hidden, batch_size, EPOCHS))
+        return fits[-1][0]
+
+    seconds = time_rounds(fit, rounds=3, per=EPOCHS)
+    record("digits", case, model, "epoch", min(seconds), epochs=EPOCHS,
+           n_samples=X.shape[0])
+    for _, estimator in fits:
+        assert estimator.n_iter_ == EPOCHS
+        assert np.isfinite(estimator.loss_)

@@ -1,7 +1,8 @@
 """Suite 3: predict_proba on 10000 rows, and single-row latency.
 
-Each model is trained one epoch on the MNIST-shaped data (hidden (100,),
-float32) and then only predicts.
+Each model is trained one epoch on the synthetic MNIST-shaped data (hidden
+(100,), float32) and then only predicts. Times per call: the batch rows'
+speed-ups compare their fastest calls, the single-row ones their medians.
 
     pytest bench/test_bench_inference.py --benchmark-only
 """
@@ -37,11 +38,10 @@ def fitted(data):
     return get
 
 
-def _stat(benchmark, name):
-    """A statistic of the benchmark's rounds (NaN when it kept none, as
-    under --benchmark-disable)."""
-    metadata = getattr(benchmark, "stats", None)
-    return np.nan if metadata is None else float(getattr(metadata.stats, name))
+def _median(benchmark):
+    """The median of the benchmark's rounds (NaN when it kept none, as under
+    --benchmark-disable)."""
+    return float(benchmark.stats.stats.median) if benchmark.stats else np.nan
 
 
 @pytest.mark.parametrize("model", MODELS)
@@ -55,9 +55,8 @@ def test_predict_proba_batch(benchmark, record, data, fitted, model):
     proba = benchmark.pedantic(estimator.predict_proba, args=(X_test,),
                                rounds=5 if QUICK else 10, iterations=1,
                                warmup_rounds=1)
-    seconds = _stat(benchmark, "min")
-    record(
-        f"predict_proba {n} rows", model, seconds, unit="s/call",
+    seconds = record("inference", f"predict_proba {n} rows {DTYPE}", model, "call")
+    benchmark.extra_info.update(
         floor_ratio=seconds / floor, roofline_ratio=seconds / roofline,
         accuracy=float(np.mean(estimator.classes_[proba.argmax(axis=1)] == y_test)),
     )
@@ -71,5 +70,5 @@ def test_predict_proba_row(benchmark, record, data, fitted, model):
     benchmark.pedantic(estimator.predict_proba, args=(row,),
                        rounds=200 if QUICK else 1000, iterations=1,
                        warmup_rounds=10)
-    record("predict_proba 1 row", model, _stat(benchmark, "median"),
-           unit="s/call (median)")
+    record("inference", f"predict_proba 1 row {DTYPE}", model, "call",
+           _median(benchmark))

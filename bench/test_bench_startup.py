@@ -3,7 +3,9 @@
 ``import fastmlp`` next to ``import sklearn.neural_network``, and process start
 to the end of a first fit on load_digits, for every fastmlp engine with a
 warm and with a cold Numba cache (NUMBA_CACHE_DIR: a folder filled by an
-earlier run, or a fresh empty one).
+earlier run, or a fresh empty one). Time per process, as the child measures
+it: the import alone, or from the process's start to the end of its fit;
+speed-ups compare medians.
 
     pytest bench/test_bench_startup.py --benchmark-only
 """
@@ -31,32 +33,30 @@ def cache_root():
 
 
 @pytest.mark.parametrize("module", ["sklearn.neural_network", "fastmlp"])
-def test_import(benchmark, record, module):
-    seconds = []
-    benchmark.pedantic(lambda: seconds.append(_bench.time_import(module, 1)),
-                       rounds=ROUNDS, iterations=1)
-    # The import alone, timed inside the child: no interpreter start-up.
-    record("import", "sklearn" if module.startswith("sklearn") else "fastmlp",
-           float(np.median(seconds)), unit="s")
+def test_import(record, time_rounds, module):
+    seconds = time_rounds(lambda: _bench.time_import(module, 1), ROUNDS)
+    record("startup", "import",
+           "sklearn" if module.startswith("sklearn") else "fastmlp", "import",
+           float(np.median(seconds)))
 
 
 @pytest.mark.parametrize(("model", "cache"), FIRST_FITS,
                          ids=[f"{m}-{c}" if c else m for m, c in FIRST_FITS])
-def test_first_fit(benchmark, record, cache_root, model, cache):
+def test_first_fit(record, time_rounds, cache_root, model, cache):
     if cache == "warm":
         warm_dir = tempfile.mkdtemp(dir=cache_root, prefix="warm-")
         _bench.time_first_fit(model, warm_dir)  # fills the cache, untimed
 
-    def cache_dir():
+    def first_fit():
         if cache == "warm":
-            return (warm_dir,), {}
-        if cache == "cold":
-            return (tempfile.mkdtemp(dir=cache_root, prefix="cold-"),), {}
-        return (None,), {}
+            cache_dir = warm_dir
+        elif cache == "cold":
+            cache_dir = tempfile.mkdtemp(dir=cache_root, prefix="cold-")
+        else:
+            cache_dir = None
+        return _bench.time_first_fit(model, cache_dir)
 
-    seconds = []
-    benchmark.pedantic(lambda d: seconds.append(_bench.time_first_fit(model, d)),
-                       setup=cache_dir, rounds=ROUNDS, iterations=1)
-    record(f"first fit digits {_bench.STARTUP_EPOCHS} ep",
-           model if cache is None else f"{model} {cache}",
-           float(np.median(seconds)), unit="s from process start")
+    seconds = time_rounds(first_fit, ROUNDS)
+    record("startup", f"first fit digits {_bench.STARTUP_EPOCHS} ep",
+           model if cache is None else f"{model} {cache}", "process",
+           float(np.median(seconds)))

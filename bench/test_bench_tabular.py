@@ -23,6 +23,6 @@ def data():
 @pytest.mark.parametrize("model", MODELS)
 def test_tabular_step(time_training, data, model):
     hidden, batch_size, dtype = _bench.TABULAR_CASE
-    time_training(_bench._case_name(hidden, batch_size, dtype), model, data,
-                  hidden, batch_size, dtype, EPOCHS, rounds=1 if QUICK else 3,
+    time_training("tabular", _bench._case_name(hidden, batch_size, dtype), model,
+                  data, hidden, batch_size, dtype, EPOCHS, rounds=1 if QUICK else 3,
                   per_step=True)

@@ -1,11 +1,15 @@
-"""Command line: ``python -m fastmlp demo`` and ``python -m fastmlp bench``."""
+"""Command line: ``python -m fastmlp demo``, ``python -m fastmlp bench`` and
+``python -m fastmlp --version``."""
 
 import argparse
 import sys
 
 
 def main(argv=None):
+    from . import __version__
+
     parser = argparse.ArgumentParser(prog="python -m fastmlp")
+    parser.add_argument("--version", action="version", version=f"fastmlp {__version__}")
     commands = parser.add_subparsers(dest="command", required=True)
     demo = commands.add_parser(
         "demo",
@@ -14,16 +18,18 @@ def main(argv=None):
     demo.add_argument("--max-iter", type=int, default=200)
     demo.add_argument("--random-state", type=int, default=0)
 
-    from ._bench import SUITES
+    from ._bench import SUITES, TRAINING_SUITES
 
     bench = commands.add_parser(
         "bench",
-        help="the project's benchmark suites: fastmlp's engines, scikit-learn "
-             "and PyTorch (when installed) side by side",
+        help="the project's benchmark suites (those of bench/): fastmlp's "
+             "engines, scikit-learn and PyTorch (when installed) side by side",
         description="Runs the benchmark suites and prints one table: time, "
-                    "speed-up over scikit-learn, GEMM-floor and roofline "
-                    "ratios, held-out accuracy and peak memory. Progress goes "
-                    "to stderr, the table to stdout.",
+                    "speed-up over scikit-learn and over the pure-NumPy engine, "
+                    "GEMM-floor and roofline ratios, held-out accuracy and peak "
+                    "memory. Progress goes to stderr, the table to stdout. The "
+                    "same suites run under pytest-benchmark with `pytest "
+                    "--benchmark-only` from the repository root.",
     )
     bench.add_argument(
         "--quick", action="store_true",
@@ -36,16 +42,16 @@ def main(argv=None):
     )
     bench.add_argument(
         "--epochs", type=int, default=None,
-        help="epochs per timed fit in the mnist and tabular suites "
-             "(default: mnist 2, tabular 5, or 2 with --quick)",
+        help="epochs per timed fit in the mnist, options, tabular and digits "
+             "suites (default: mnist and options 2, tabular 5, or 2 with "
+             "--quick, digits 20)",
     )
     bench.add_argument(
         "--rounds", type=int, default=None,
-        help="timed fits per row in the mnist, options, tabular and small suites, "
-             "the best one reported (default: mnist and options 1, tabular and small "
-             "3, or 1 "
-             "with --quick); "
-             "more rounds steady the figures on a noisy machine",
+        help=f"timed fits per row in the {', '.join(TRAINING_SUITES)} suites, "
+             "the best one reported (default: mnist and options 1, tabular and "
+             "small 3, or 1 with --quick, digits 3, threads 2); more rounds "
+             "steady the figures on a noisy machine",
     )
     bench.add_argument(
         "--threads", type=int, default=None,

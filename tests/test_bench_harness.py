@@ -4,16 +4,26 @@ Timings are never asserted; only that the harness measures, computes and
 formats what it says it does.
 """
 
+import json
 import math
+import os
+import re
+import subprocess
+import sys
+from importlib import metadata
+from pathlib import Path
 
 import numpy as np
 import pytest
 from sklearn.datasets import make_classification
 
+import fastmlp
 from fastmlp import _bench
 from fastmlp.__main__ import main
 
 PEAK_SIZE = 256  # the 2048^3 peak is too slow for a unit test
+ROOT = Path(__file__).resolve().parent.parent
+BENCH = ROOT / "bench"
 
 
 @pytest.fixture(scope="module")
@@ -86,9 +96,13 @@ def test_training_case_rows_and_table(tiny):
         assert row["heap_mb"] >= 0
         assert row["rss_mb"] is None or row["rss_mb"] >= 0
     assert rows[0]["vs_sklearn"] == 1.0
+    assert models[1] == "fastmlp[numpy]" and rows[1]["vs_numpy"] == 1.0
+    for row in rows:
+        assert row["vs_numpy"] == pytest.approx(rows[1]["seconds"] / row["seconds"])
 
     table = _bench.format_table(rows).splitlines()
     assert table[0].split()[:3] == ["suite", "case", "model"]
+    assert "vs numpy" in table[0]
     body = table[2:table.index("")]
     assert len(body) == len(models)
     for line, model in zip(body, models):
@@ -165,7 +179,7 @@ def test_rounds_reach_only_the_training_suites(monkeypatch):
         monkeypatch.setitem(_bench._SUITE_FUNCTIONS, name, recorder(name))
     _bench.run(_bench.SUITES, torch=False, rounds=4)
     assert {name for name in seen if seen[name].get("rounds") == 4} == {
-        "mnist", "options", "tabular", "small"}
+        "mnist", "options", "tabular", "small", "digits", "threads"}
     assert all("rounds" not in seen[name] for name in ("inference", "startup"))
     seen.clear()
     _bench.run(["tabular"], torch=False)
@@ -220,3 +234,157 @@ def test_options_suite_rows(monkeypatch):
         assert row["overhead"] == row["seconds"] / rows[1]["seconds"]
         assert row["vs_sklearn"] == rows[0]["seconds"] / row["seconds"]
     assert "cpu gelu" in _bench.format_table(rows)
+
+
+def test_digits_suite_rows():
+    models = ["sklearn", "fastmlp[numpy]"]
+    rows = _bench.bench_digits(models=models + [_bench.TORCH], epochs=2, rounds=1,
+                               cases=(((8,), 200, "float32"),))
+    assert [(r["suite"], r["case"], r["model"]) for r in rows] == [
+        ("digits", "h(8,) b200 float32", m) for m in models]
+    for row in rows:
+        assert _finite_positive(row["seconds"]) and row["unit"] == "ms/epoch"
+        assert row["n_samples"] == 1797 and row["epochs"] == 2
+    assert rows[0]["vs_sklearn"] == 1.0 and rows[1]["vs_numpy"] == 1.0
+    assert rows[0]["vs_numpy"] == pytest.approx(rows[1]["seconds"] / rows[0]["seconds"])
+    assert "ms/epoch" in _bench.format_table(rows)
+
+
+def test_threads_suite_rows(monkeypatch):
+    searches = []
+    real = _bench.threads.make_grid_search
+
+    def recording(n_jobs):
+        searches.append(real(n_jobs))
+        return searches[-1]
+
+    monkeypatch.setattr(_bench.threads, "make_grid_search", recording)
+    monkeypatch.setattr(_bench.threads, "THREADS_N_JOBS", (1,))
+    rows = _bench.bench_threads(n_train=300, rounds=2)
+    assert [(r["suite"], r["model"], r["unit"]) for r in rows] == [
+        ("threads", "fastmlp n_jobs=1", "s/search")]
+    assert rows[0]["case"] == "GridSearchCV 4 candidates x 3 folds"
+    assert _finite_positive(rows[0]["seconds"]) and rows[0]["vs_sklearn"] is None
+    assert [s.n_jobs for s in searches] == [1, 1]
+    assert all(len(s.cv_results_["params"]) == 4 for s in searches)
+
+
+def _bench_suites():
+    """The suites bench/ has: one test_bench_<suite>.py each."""
+    if not BENCH.is_dir():
+        pytest.skip("no bench/ here (not a source tree)")
+    return sorted(p.stem[len("test_bench_"):] for p in BENCH.glob("test_bench_*.py"))
+
+
+def test_cli_offers_the_suites_of_bench(capsys):
+    suites = _bench_suites()
+    assert suites == sorted(_bench.SUITES) == sorted(_bench._SUITE_FUNCTIONS)
+    with pytest.raises(SystemExit) as exit:
+        main(["bench", "--help"])
+    assert exit.value.code == 0
+    listed = re.search(r"suites to run \(default: all\): ([\w,\s]+)",
+                       capsys.readouterr().out)
+    assert sorted(listed.group(1).replace(",", " ").split()) == suites
+
+
+def test_cli_runs_any_suite_of_bench(monkeypatch):
+    calls = []
+    monkeypatch.setattr(_bench, "run_bench", lambda **kwargs: calls.append(kwargs))
+    for suite in _bench_suites():
+        assert main(["bench", "--suite", suite, "--quick"]) == 0
+        assert calls[-1]["suites"] == [suite] and calls[-1]["quick"]
+    main(["bench"])
+    assert calls[-1]["suites"] == _bench.SUITES
+
+
+def test_cli_version(capsys):
+    with pytest.raises(SystemExit) as exit:
+        main(["--version"])
+    assert exit.value.code == 0
+    assert capsys.readouterr().out.strip() == f"fastmlp {fastmlp.__version__}"
+    try:
+        assert metadata.version("fastmlp") == fastmlp.__version__
+    except metadata.PackageNotFoundError:
+        pass  # run from a source tree that is not installed
+
+
+def _collect(*args):
+    """The node ids that ``pytest --collect-only`` lists, run at the root."""
+    if not (ROOT / "pyproject.toml").is_file() or not BENCH.is_dir():
+        pytest.skip("not run from a source tree")
+    env = {k: v for k, v in os.environ.items() if k != "PYTEST_ADDOPTS"}
+    result = subprocess.run(
+        [sys.executable, "-m", "pytest", "--collect-only", "-q",
+         "-p", "no:cacheprovider", *args],
+        cwd=ROOT, env=env, capture_output=True, text=True, timeout=300)
+    assert result.returncode in (0, 5), result.stdout + result.stderr
+    return [line for line in result.stdout.splitlines() if "::" in line]
+
+
+def test_benchmark_only_collects_the_benchmarks_from_the_root():
+    ids = _collect("--benchmark-only")
+    assert ids and all(i.startswith("bench/") for i in ids)
+    assert sorted({i.split("::")[0] for i in ids}) == [
+        f"bench/test_bench_{suite}.py" for suite in _bench_suites()]
+
+
+def test_default_collection_leaves_the_benchmarks_out():
+    tomllib = pytest.importorskip("tomllib")
+    config = tomllib.loads((ROOT / "pyproject.toml").read_text())
+    assert config["tool"]["pytest"]["ini_options"]["testpaths"] == ["tests"]
+    # Without --benchmark-only the testpaths stay what is collected (one file
+    # of them here, to keep this cheap).
+    this_file = "tests/test_bench_harness.py"
+    ids = _collect("-o", f"testpaths={this_file}")
+    assert ids and all(i.startswith(f"{this_file}::") for i in ids)
+    # Paths given are what runs, with --benchmark-only too.
+    ids = _collect("--benchmark-only", this_file)
+    assert ids and all(i.startswith(f"{this_file}::") for i in ids)
+
+
+_FAKE_SUITE = """
+import pytest
+
+SECONDS = {"sklearn": 0.4, "fastmlp[numpy]": 0.2, "fastmlp[cpu]": 0.1}
+
+
+@pytest.mark.parametrize("model", list(SECONDS))
+def test_fake_epoch(record, time_rounds, model):
+    time_rounds(lambda: SECONDS[model], rounds=3, per=2)
+    record("fake", "h(7,) b50 float32", model, "epoch")
+"""
+
+
+def test_bench_rows_show_their_group_unit_and_speedups(tmp_path):
+    # bench/conftest.py over a suite whose rounds are given, not measured.
+    if not (BENCH / "conftest.py").is_file():
+        pytest.skip("no bench/ here (not a source tree)")
+    (tmp_path / "conftest.py").write_text((BENCH / "conftest.py").read_text())
+    (tmp_path / "test_bench_fake.py").write_text(_FAKE_SUITE)
+    (tmp_path / "pytest.ini").write_text("[pytest]\n")
+    report = tmp_path / "benchmarks.json"
+    env = {k: v for k, v in os.environ.items() if k != "PYTEST_ADDOPTS"}
+    result = subprocess.run(
+        [sys.executable, "-m", "pytest", "--benchmark-only", "-p", "no:cacheprovider",
+         f"--benchmark-json={report}", str(tmp_path)],
+        cwd=tmp_path, env=env, capture_output=True, text=True, timeout=300)
+    out = result.stdout
+    assert result.returncode == 0, out + result.stderr
+    assert "benchmark 'fake h(7,) b50 float32, time per epoch': 3 tests" in out
+    assert re.search(r"^fastmlp\[cpu\] +4\.00x vs sklearn +2\.00x vs numpy ", out, re.M)
+    assert re.search(r"^fastmlp\[numpy\] +2\.00x vs sklearn +1\.00x vs numpy ",
+                     out, re.M)
+    # scikit-learn's row ran before the numpy engine's and still has its ratio
+    assert re.search(r"^sklearn +1\.00x vs sklearn +0\.50x vs numpy ", out, re.M)
+    assert "x vs sklearn, x vs numpy:" in out
+    benchmarks = {b["extra_info"]["model"]: b
+                  for b in json.loads(report.read_text())["benchmarks"]}
+    for model, seconds in {"sklearn": 0.2, "fastmlp[numpy]": 0.1,
+                           "fastmlp[cpu]": 0.05}.items():
+        bench = benchmarks[model]
+        assert bench["group"] == "fake h(7,) b50 float32, time per epoch"
+        assert bench["stats"]["iterations"] == 2 and bench["stats"]["rounds"] == 3
+        assert bench["stats"]["min"] == bench["stats"]["max"] == pytest.approx(seconds)
+        assert bench["extra_info"]["seconds"] == pytest.approx(seconds)
+        assert bench["extra_info"]["vs_sklearn"] == pytest.approx(0.2 / seconds)
+        assert bench["extra_info"]["vs_numpy"] == pytest.approx(0.1 / seconds)

@@ -20,7 +20,7 @@ The modules, one job each (their docstrings say how each figure is measured):
   PyTorch) and how they are built and fitted.
 - ``floors``: GEMM work, floor and peak, what an epoch is measured against.
 - ``memory``: RSS high-water rise and tracemalloc heap peak.
-- ``training``, ``inference``, ``startup``: the suites.
+- ``training``, ``inference``, ``startup``, ``threads``: the suites.
 - ``report``: speed-ups, progress lines, the table, the environment line.
 
 This module runs the suites (``run``, ``run_bench``) and re-exports the names
@@ -30,14 +30,15 @@ that ``python -m fastmlp bench``, bench/ and the tests use.
 import os
 import sys
 
-from .cases import (MNIST_CASES, MNIST_CLASSES, MNIST_FEATURES, MNIST_TEST,
-                    MNIST_TRAIN, MNIST_TRAIN_QUICK, OPTIONS, OPTIONS_CASES,
-                    PEAK_SIZE, SMALL_DATASETS,
+from .cases import (DIGITS_CASES, DIGITS_EPOCHS, MNIST_CASES, MNIST_CLASSES,
+                    MNIST_FEATURES, MNIST_TEST, MNIST_TRAIN, MNIST_TRAIN_QUICK,
+                    OPTIONS, OPTIONS_CASES, PEAK_SIZE, SMALL_DATASETS,
                     SMALL_SOLVERS, STARTUP_EPOCHS, SUITES, TABULAR_CASE,
                     TABULAR_CLASSES, TABULAR_FEATURES, TABULAR_TEST,
-                    TABULAR_TRAIN, TORCH, TRAINING_SUITES, _case_name,
+                    TABULAR_TRAIN, THREADS_N_JOBS, THREADS_TRAIN,
+                    THREADS_TRAIN_QUICK, TORCH, TRAINING_SUITES, _case_name,
                     quick_from_env)
-from .data import mnist_data, small_data, tabular_data
+from .data import digits_data, mnist_data, small_data, tabular_data, threads_data
 from .floors import (_training_gemms, epoch_references, forward_work,
                      gemm_floor, gemm_peak, gemm_work, matmul_call_overhead,
                      use_best_peaks)
@@ -46,10 +47,14 @@ from .memory import RssRise, heap_peak_mb
 from .models import (TorchMLPClassifier, available_models,
                      classifier_layer_units, engine_names, fit_quietly,
                      make_default_model, make_model, torch_available)
-from .report import COLUMNS, _log, describe_environment, format_table
+from .report import (BASELINES, COLUMNS, _log, describe_environment, format_table,
+                     speedups)
 from .startup import bench_startup, first_fit_script, time_first_fit, time_import
-from .training import (bench_mnist, bench_options, bench_small, bench_tabular,
-                       bench_training_case, time_training, timed_fit, warm_up)
+from .threads import (THREADS_CASE, bench_threads, make_grid_search, time_search,
+                      warm_up_search)
+from .training import (bench_digits, bench_mnist, bench_options, bench_small,
+                       bench_tabular, bench_training_case, time_training,
+                       timed_fit, warm_up)
 
 # Also here for bench/ and the tests: _case_name, _training_gemms.
 __all__ = [
@@ -57,7 +62,10 @@ __all__ = [
     "MNIST_TEST", "MNIST_FEATURES", "MNIST_CLASSES", "TABULAR_CASE",
     "TABULAR_TRAIN", "TABULAR_TEST", "TABULAR_FEATURES", "TABULAR_CLASSES",
     "PEAK_SIZE", "STARTUP_EPOCHS", "TORCH", "SMALL_DATASETS", "SMALL_SOLVERS",
-    "quick_from_env", "mnist_data", "tabular_data", "small_data",
+    "DIGITS_CASES", "DIGITS_EPOCHS", "THREADS_N_JOBS", "THREADS_TRAIN",
+    "THREADS_TRAIN_QUICK", "THREADS_CASE",
+    "quick_from_env", "mnist_data", "tabular_data", "small_data", "digits_data",
+    "threads_data",
     "engine_names", "torch_available", "available_models", "TorchMLPClassifier",
     "make_model", "make_default_model", "classifier_layer_units", "fit_quietly",
     "gemm_work", "forward_work", "matmul_call_overhead", "gemm_floor",
@@ -65,8 +73,11 @@ __all__ = [
     "RssRise", "heap_peak_mb",
     "warm_up", "timed_fit", "time_training", "bench_training_case",
     "bench_mnist", "bench_options", "bench_tabular", "bench_small", "bench_inference",
+    "bench_digits", "make_grid_search", "time_search",
+    "warm_up_search", "bench_threads",
     "time_import", "first_fit_script", "time_first_fit", "bench_startup",
-    "COLUMNS", "format_table", "describe_environment", "run", "run_bench",
+    "BASELINES", "speedups", "COLUMNS", "format_table", "describe_environment",
+    "run", "run_bench",
 ]
 
 
@@ -77,6 +88,8 @@ _SUITE_FUNCTIONS = {
     "inference": bench_inference,
     "startup": bench_startup,
     "small": bench_small,
+    "digits": bench_digits,
+    "threads": bench_threads,
 }
 
 

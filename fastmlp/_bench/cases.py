@@ -4,9 +4,12 @@ import os
 
 import numpy as np
 
-SUITES = ("mnist", "options", "tabular", "inference", "startup", "small")
+# Every suite, in the order ``python -m fastmlp bench`` runs them; bench/ has
+# a test_bench_<suite>.py for each.
+SUITES = ("mnist", "options", "tabular", "inference", "startup", "small", "digits",
+          "threads")
 # those that take ``rounds``
-TRAINING_SUITES = ("mnist", "options", "tabular", "small")
+TRAINING_SUITES = ("mnist", "options", "tabular", "small", "digits", "threads")
 
 # (hidden_layer_sizes, batch_size, dtype) of the MNIST-shaped suite.
 MNIST_CASES = (
@@ -49,6 +52,23 @@ TORCH = "pytorch"
 # settings. Classification but for diabetes.
 SMALL_DATASETS = ("iris", "wine", "breast_cancer", "digits", "diabetes")
 SMALL_SOLVERS = ("adam", "sgd", "lbfgs")
+
+
+# The digits suite: load_digits (1797x64, scaled to [0, 1]), whole, in both
+# dtypes: seconds per epoch of a fit of DIGITS_EPOCHS epochs.
+DIGITS_CASES = (((100,), 200, "float64"), ((100,), 200, "float32"))
+DIGITS_EPOCHS = 20
+
+# The threads suite: GridSearchCV over THREADS_GRID with each of THREADS_N_JOBS
+# on make_classification data (THREADS_TRAIN rows, or THREADS_TRAIN_QUICK).
+THREADS_TRAIN = 10000
+THREADS_TRAIN_QUICK = 2000
+THREADS_FEATURES = 64
+THREADS_CLASSES = 5
+THREADS_EPOCHS = 5
+THREADS_FOLDS = 3
+THREADS_GRID = {"hidden_layer_sizes": [(64,), (128,)], "alpha": [1e-4, 1e-2]}
+THREADS_N_JOBS = (1, 2)
 
 
 def quick_from_env():

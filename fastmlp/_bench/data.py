@@ -1,7 +1,9 @@
 """The data sets of the suites, built once per process and cached.
 
-Synthetic data from make_classification with fixed seeds (MNIST-shaped and
-tabular), and scikit-learn's bundled data sets for the small suite.
+Synthetic data from make_classification with fixed seeds (MNIST-shaped,
+tabular and the threads suite's), and scikit-learn's bundled data sets for the
+small and digits suites. The "mnist" suite's data is only MNIST's shape
+(60000 + 10000 rows, 784 features, 10 classes), not MNIST's images.
 """
 
 from functools import lru_cache
@@ -10,7 +12,8 @@ import numpy as np
 
 from .cases import (MNIST_CLASSES, MNIST_FEATURES, MNIST_TEST, MNIST_TRAIN,
                     TABULAR_CLASSES, TABULAR_FEATURES, TABULAR_TEST,
-                    TABULAR_TRAIN)
+                    TABULAR_TRAIN, THREADS_CLASSES, THREADS_FEATURES,
+                    THREADS_TRAIN)
 
 
 @lru_cache(maxsize=4)
@@ -63,3 +66,24 @@ def small_data(name):
     X_train, X_test, y_train, y_test = train_test_split(X, y, random_state=0)
     scaler = StandardScaler().fit(X_train)
     return scaler.transform(X_train), y_train, scaler.transform(X_test), y_test
+
+
+@lru_cache(maxsize=None)
+def digits_data(dtype="float64"):
+    """load_digits, every row, pixels scaled to [0, 1]: (X, y)."""
+    from sklearn.datasets import load_digits
+
+    X, y = load_digits(return_X_y=True)
+    return np.ascontiguousarray(X / 16.0, dtype=dtype), y
+
+
+@lru_cache(maxsize=2)
+def threads_data(n_train=THREADS_TRAIN):
+    """The threads suite's float32 data: (X, y), 64 features, 5 classes."""
+    from sklearn.datasets import make_classification
+
+    X, y = make_classification(
+        n_samples=n_train, n_features=THREADS_FEATURES, n_informative=20,
+        n_classes=THREADS_CLASSES, random_state=0,
+    )
+    return X.astype(np.float32), y

@@ -8,13 +8,25 @@ import numpy as np
 from .models import _blas_threads, engine_names, torch_available
 
 
+# The rows each row's speed-ups are taken against: key, then the model named.
+BASELINES = (("vs_sklearn", "sklearn"), ("vs_numpy", "fastmlp[numpy]"))
+
+
+def speedups(seconds, baselines):
+    """``{key: baseline's seconds / seconds}`` for each of ``BASELINES``,
+    None where ``baselines`` (model name to seconds) lacks the model."""
+    return {key: baselines[model] / seconds if baselines.get(model) else None
+            for key, model in BASELINES}
+
+
 def _add_speedups(rows):
-    """``vs_sklearn``: sklearn's time over each row's, within each case."""
-    baseline = {(r["suite"], r["case"]): r["seconds"]
-                for r in rows if r["model"] == "sklearn"}
+    """``vs_sklearn`` and ``vs_numpy``: the time of scikit-learn's row and of
+    the numpy engine's over each row's, within each case."""
+    cases = {}
     for row in rows:
-        base = baseline.get((row["suite"], row["case"]))
-        row["vs_sklearn"] = base / row["seconds"] if base else None
+        cases.setdefault((row["suite"], row["case"]), {})[row["model"]] = row["seconds"]
+    for row in rows:
+        row.update(speedups(row["seconds"], cases[row["suite"], row["case"]]))
     return rows
 
 
@@ -25,8 +37,8 @@ def _log(log, message):
 
 def _format_time(row):
     unit = row["unit"]
-    scale = {"s/epoch": 1, "s": 1, "ms/call": 1e3, "ms/fit": 1e3, "us/step": 1e6,
-             "us/call": 1e6}[unit]
+    scale = {"s/epoch": 1, "s": 1, "s/search": 1, "ms/epoch": 1e3, "ms/call": 1e3,
+             "ms/fit": 1e3, "us/step": 1e6, "us/call": 1e6}[unit]
     value = row["seconds"] * scale
     digits = 3 if value < 10 else 1
     return f"{value:.{digits}f} {unit}"
@@ -36,7 +48,7 @@ def _cell(value, spec, suffix=""):
     return "-" if value is None else f"{value:{spec}}{suffix}"
 
 
-COLUMNS = ("suite", "case", "model", "time", "vs sklearn", "/floor",
+COLUMNS = ("suite", "case", "model", "time", "vs sklearn", "vs numpy", "/floor",
            "/roofline", "accuracy", "heap MB", "RSS MB")
 
 
@@ -47,6 +59,7 @@ def format_table(rows):
         cells.append((
             row["suite"], row["case"], row["model"], _format_time(row),
             _cell(row.get("vs_sklearn"), ".2f", "x"),
+            _cell(row.get("vs_numpy"), ".2f", "x"),
             _cell(row.get("floor_ratio"), ".2f"),
             _cell(row.get("roofline_ratio"), ".2f"),
             _cell(row.get("accuracy"), ".4f"),
@@ -62,7 +75,9 @@ def format_table(rows):
         if k == 0:
             lines.append("  ".join("-" * width for width in widths))
     notes = [
-        "vs sklearn: scikit-learn's time over the row's (higher is faster).",
+        "vs sklearn, vs numpy: the time of scikit-learn's row and of the pure-NumPy"
+        " engine's (fastmlp[numpy]) in the same case over the row's (higher is"
+        " faster).",
         "accuracy: on held-out data (R^2 for the small suite's diabetes rows).",
         "/floor: time over the same GEMMs timed alone (np.matmul, real shapes);"
         " /roofline: time over GEMM work / the GEMM peak below.",

@@ -1,4 +1,5 @@
-"""The training suites: mnist and tabular (epoch time), small (whole fits).
+"""The training suites: mnist, options, tabular and digits (epoch time), small
+(whole fits).
 
 Epoch time. Before each model is timed it is fitted once, untimed, on a small
 slice of the same data (same dtype, layers and batch size, with a partial last
@@ -17,10 +18,11 @@ import time
 
 import numpy as np
 
-from .cases import (MNIST_CASES, MNIST_TEST, MNIST_TRAIN, MNIST_TRAIN_QUICK,
-                    OPTIONS, OPTIONS_CASES, OPTIONS_ENGINE, PEAK_SIZE, SMALL_DATASETS, SMALL_SOLVERS, TABULAR_CASE,
-                    TABULAR_TEST, TABULAR_TRAIN, TORCH, _case_name)
-from .data import mnist_data, small_data, tabular_data
+from .cases import (DIGITS_CASES, DIGITS_EPOCHS, MNIST_CASES, MNIST_TEST,
+                    MNIST_TRAIN, MNIST_TRAIN_QUICK, OPTIONS, OPTIONS_CASES,
+                    OPTIONS_ENGINE, PEAK_SIZE, SMALL_DATASETS, SMALL_SOLVERS,
+                    TABULAR_CASE, TABULAR_TEST, TABULAR_TRAIN, TORCH, _case_name)
+from .data import digits_data, mnist_data, small_data, tabular_data
 from .floors import _batch_sizes, gemm_floor, gemm_peak, gemm_work, use_best_peaks
 from .memory import RssRise, heap_peak_mb
 from .models import (available_models, classifier_layer_units, fit_quietly,
@@ -233,4 +235,36 @@ def bench_small(quick=False, models=None, rounds=None, datasets=SMALL_DATASETS,
                     "heap_mb": None, "rss_mb": None,
                 })
             _log(log, "  " + ", ".join(f"{m} {best[m] * 1e3:.1f} ms" for m in models))
+    return _add_speedups(rows)
+
+
+def bench_digits(quick=False, epochs=None, models=None, rounds=None,
+                 cases=DIGITS_CASES, log=None, **_):
+    """load_digits, every row: seconds per epoch of a ``DIGITS_EPOCHS``-epoch fit.
+
+    Best of ``rounds`` timed fits after an untimed warm-up, scikit-learn and
+    every fastmlp engine (no PyTorch row). The data has no held-out part, so
+    the rows have no accuracy.
+    """
+    models = [m for m in (available_models() if models is None else models)
+              if m != TORCH]
+    epochs = epochs or DIGITS_EPOCHS
+    rounds = rounds or 3
+    rows = []
+    for hidden, batch, dtype in cases:
+        X, y = digits_data(dtype)
+        case = _case_name(hidden, batch, dtype)
+        _log(log, f"digits {case}")
+        for model in models:
+            warm_up(model, X, y, hidden, batch)
+            best = min(timed_fit(model, X, y, hidden, batch, epochs)[0]
+                       for _ in range(rounds))
+            rows.append({
+                "suite": "digits", "case": case, "model": model, "unit": "ms/epoch",
+                "seconds": best / epochs, "seconds_per_epoch": best / epochs,
+                "epochs": epochs, "n_samples": X.shape[0], "dtype": dtype,
+                "floor_ratio": None, "roofline_ratio": None, "accuracy": None,
+                "heap_mb": None, "rss_mb": None,
+            })
+            _log(log, f"  {model}: {_format_time(rows[-1])}")
     return _add_speedups(rows)
