@@ -45,7 +45,8 @@ def sdist(tmp_path_factory):
 def test_sdist_carries_its_tests_and_sources(sdist):
     members, _, _ = sdist
     needed = {"LICENSE", "README.md", "pyproject.toml", "setup.py", ".ci/run",
-              "tests/conftest.py", "tests/_networks.py", "bench/conftest.py"}
+              "tests/conftest.py", "tests/_networks.py", "bench/conftest.py",
+              "conftest.py"}
     for pattern in ("tests/*.py", "bench/*.py", "fastmlp/*.py", "kernels/*.pyx",
                     "kernels/*.pxd", "kernels/*.h"):
         needed |= _tracked(pattern)
