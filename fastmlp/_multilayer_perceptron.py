@@ -110,6 +110,7 @@ class BaseMultilayerPerceptron(CallbackSupportMixin, BaseEstimator, ABC):
         ],
         "max_fun": [Interval(Integral, 1, None, closed="left")],
         "backend": [StrOptions(set(BACKENDS))],
+        "matmul_precision": [StrOptions({"tf32"}), None],
         "dropout": [Interval(Real, 0, 1, closed="left")],
         "scoring": [StrOptions({"loss", *get_scorer_names()}), callable, None],
         **parameter_constraints(),
@@ -122,7 +123,7 @@ class BaseMultilayerPerceptron(CallbackSupportMixin, BaseEstimator, ABC):
         random_state, tol, verbose, warm_start, momentum, nesterovs_momentum,
         early_stopping, validation_fraction, beta_1, beta_2, epsilon,
         n_iter_no_change, max_fun, backend, *, rho=0.9, weight_decay=0.01,
-        dropout=0.0, scoring=None,
+        dropout=0.0, scoring=None, matmul_precision=None,
     ):
         self.hidden_layer_sizes = hidden_layer_sizes
         self.activation = activation
@@ -153,6 +154,7 @@ class BaseMultilayerPerceptron(CallbackSupportMixin, BaseEstimator, ABC):
         self.weight_decay = weight_decay
         self.dropout = dropout
         self.scoring = scoring
+        self.matmul_precision = matmul_precision
 
     # ------------------------------------------------------------------ fit
 
@@ -214,6 +216,7 @@ class BaseMultilayerPerceptron(CallbackSupportMixin, BaseEstimator, ABC):
             alpha=float(self.alpha),
             dtype=dtype,
             dropout=float(self.dropout),
+            matmul_precision=self.matmul_precision,
         )
         # Targets in the training dtype; y itself is never modified.
         Y = np.asarray(y, dtype=dtype)
@@ -469,11 +472,12 @@ class BaseMultilayerPerceptron(CallbackSupportMixin, BaseEstimator, ABC):
                 else:
                     order = rows
                 loss_sum = trainer.run_epoch(order, batch_size)
-                params = trainer.parameters()
                 self.n_iter_ += 1
                 self.loss_ = np.float64(loss_sum / n_samples)
+                # The weights are fetched only where they are read (a GPU
+                # engine copies them back): a non-finite loss, validation.
                 if not (early_stopping or np.isfinite(self.loss_)
-                        or np.isfinite(params).all()):
+                        or np.isfinite(trainer.parameters()).all()):
                     # A non-finite weight never becomes finite again, so
                     # scikit-learn would raise this at the end of the fit.
                     # Under early stopping it trains on, then restores the
@@ -489,6 +493,7 @@ class BaseMultilayerPerceptron(CallbackSupportMixin, BaseEstimator, ABC):
                     print("Iteration %d, loss = %.8f" % (self.n_iter_, self.loss_))
 
                 if validation is not None:
+                    trainer.parameters()      # into the buffer coefs_ view
                     self._score_validation(validation)
                 self._update_no_improvement_count(early_stopping)
                 optimizer.iteration_ends(self.t_)
@@ -732,7 +737,12 @@ _COMMON_PARAMS_DOC = """
         Maximum number of loss evaluations of 'lbfgs'.
     backend : {'auto', 'numpy', 'cpu', 'cuda'}, default='auto'
         The engine that runs the training: 'numpy' is the pure-NumPy
-        reference; 'auto' picks the fastest engine available here.
+        reference; 'cpu' the compiled CPU engine, which 'auto' picks;
+        'cuda' trains on an NVIDIA GPU (the ``fastmlp[cuda]`` extra).
+    matmul_precision : {'tf32'} or None, default=None
+        The training GEMMs' arithmetic: None, the data's dtype exactly;
+        'tf32', float32 GEMMs on the GPU's TF32 tensor cores (cuBLAS's
+        TF32 math mode; ``backend='cuda'`` only). Predictions are exact.
     rho : float, default=0.9
         RMSprop's decay rate of the mean square of the gradient (Keras'
         default), in [0, 1).
@@ -869,6 +879,7 @@ class MLPClassifier(ClassifierMixin, BaseMultilayerPerceptron):
         weight_decay=0.01,
         dropout=0.0,
         scoring=None,
+        matmul_precision=None,
         class_weight=None,
     ):
         self.class_weight = class_weight
@@ -902,6 +913,7 @@ class MLPClassifier(ClassifierMixin, BaseMultilayerPerceptron):
             weight_decay=weight_decay,
             dropout=dropout,
             scoring=scoring,
+            matmul_precision=matmul_precision,
         )
 
     def _validate_input(self, X, y, sample_weight, incremental, reset):
@@ -1175,6 +1187,7 @@ class MLPRegressor(RegressorMixin, BaseMultilayerPerceptron):
         weight_decay=0.01,
         dropout=0.0,
         scoring=None,
+        matmul_precision=None,
     ):
         super().__init__(
             hidden_layer_sizes=hidden_layer_sizes,
@@ -1206,6 +1219,7 @@ class MLPRegressor(RegressorMixin, BaseMultilayerPerceptron):
             weight_decay=weight_decay,
             dropout=dropout,
             scoring=scoring,
+            matmul_precision=matmul_precision,
         )
 
     def _validate_input(self, X, y, sample_weight, incremental, reset):

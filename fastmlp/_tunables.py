@@ -24,6 +24,11 @@ INFERENCE_BLOCK_ROWS = 512
 # ~60 us (its checks are made directly; the forward pass checks finiteness).
 FAST_PATH_MAX_ROWS = 16
 
+# The CUDA engine captures an epoch's launches once per fit as a CUDA graph
+# and replays it (one launch an epoch instead of ~15 a minibatch); False
+# launches each kernel from Python (the benchmark's "eager" row).
+CUDA_GRAPHS = True
+
 # --- C level (kernels/_pool.h, kernels/_train.pyx)
 
 # A pass splits over the pool only from this much work: a split costs a

@@ -29,9 +29,11 @@ def _describe(value):
 # fastmlp's own parameters, and their defaults (which leave scikit-learn's
 # behaviour as it is).
 ADDED = {MLPClassifier: {"backend": "auto", "class_weight": None, "rho": 0.9,
-                         "weight_decay": 0.01, "dropout": 0.0, "scoring": None},
+                         "weight_decay": 0.01, "dropout": 0.0, "scoring": None,
+                         "matmul_precision": None},
          MLPRegressor: {"backend": "auto", "rho": 0.9,
-                         "weight_decay": 0.01, "dropout": 0.0, "scoring": None}}
+                         "weight_decay": 0.01, "dropout": 0.0, "scoring": None,
+                         "matmul_precision": None}}
 
 
 def test_constructor_mirrors_sklearn():

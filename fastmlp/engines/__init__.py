@@ -5,10 +5,12 @@
 
 from ._base import Engine, Network, Trainer
 from .cpu_engine import CpuEngine
+from .cuda_engine import CudaEngine
 from .numpy_engine import NumpyEngine
 
 # Fastest first: "auto" takes the first one that is available here.
-_ENGINES = {"numpy": NumpyEngine, "cpu": CpuEngine}
+_ENGINES = {"numpy": NumpyEngine, "cpu": CpuEngine, "cuda": CudaEngine}
+# "auto" never picks the GPU (a user asks for it) nor its simulator.
 _AUTO_ORDER = ("cpu", "numpy")
 BACKENDS = ("auto", "numpy", "cpu", "cuda")
 
@@ -20,6 +22,8 @@ def get_engine(backend):
             if _ENGINES[name].is_available():
                 return _ENGINES[name]()
     cls = _ENGINES.get(backend)
+    if cls is CudaEngine and not cls.is_available():
+        raise ValueError(cls.unavailable_reason())
     if cls is None or not cls.is_available():
         available = [n for n, c in _ENGINES.items() if c.is_available()]
         raise ValueError(

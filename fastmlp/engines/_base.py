@@ -49,6 +49,9 @@ class Network:
     dropout : float
         Inverted-dropout rate of every hidden layer's output in training
         (fastmlp/_dropout.py); 0 for none.
+    matmul_precision : str or None
+        The training GEMMs' arithmetic: None for the dtype's; an engine
+        that has other modes names them in ``Trainer.matmul_precisions``.
     """
 
     layer_units: tuple
@@ -58,6 +61,7 @@ class Network:
     alpha: float
     dtype: np.dtype
     dropout: float = 0.0
+    matmul_precision: str = None
 
     @property
     def hidden_activations(self):
@@ -77,7 +81,17 @@ class Trainer(ABC):
     (n_samples,). None of them is modified.
     """
 
+    # The GEMM arithmetics this engine offers (Network.matmul_precision).
+    matmul_precisions = (None,)
+
     def __init__(self, network, X, Y, sample_weight):
+        if network.matmul_precision not in self.matmul_precisions:
+            offered = [p for p in self.matmul_precisions if p is not None]
+            raise ValueError(
+                f"matmul_precision={network.matmul_precision!r} is not offered by "
+                f"this backend; " + (f"it offers {offered}." if offered else
+                                     "it multiplies in the data's dtype only.") +
+                " 'tf32' needs backend='cuda'.")
         self.network = network
         self.X = X
         self.Y = Y
