@@ -10,6 +10,7 @@ import scipy.sparse as sp
 from sklearn.utils import assert_all_finite
 
 from . import _blas, _operations, _optimizers
+from ._bfloat16 import round_bf16
 from ._kernels import _forward, _train
 from ._kernels._forward import bias_activation, dense_layer
 from ._operations import ACTIVATION_CODES, hidden_activation_names
@@ -39,7 +40,8 @@ def compute_dtype(X_dtype, coefs):
 BLOCK_ROWS = INFERENCE_BLOCK_ROWS
 
 
-def forward(X, coefs, intercepts, activation, out_activation, check_finite_as=None):
+def forward(X, coefs, intercepts, activation, out_activation, check_finite_as=None,
+            bf16=False):
     """Output-layer activations of the network on X (a new C-ordered array).
 
     ``activation`` is the hidden layers' activation, or one per hidden layer.
@@ -47,14 +49,21 @@ def forward(X, coefs, intercepts, activation, out_activation, check_finite_as=No
     X is a validated 2-D array or CSR/CSC matrix; it is not modified.
     ``check_finite_as``: None, or the estimator name under which non-finite
     values in X raise scikit-learn's own error (``assert_all_finite``).
+    ``bf16``: a matmul_precision="bfloat16" model: float32, its GEMMs on
+    inputs rounded to bfloat16 (the CPU's kernel, or else the same products
+    in float32 from rounded copies).
     """
-    dtype = compute_dtype(X.dtype, coefs)
+    dtype = np.dtype(np.float32) if bf16 else compute_dtype(X.dtype, coefs)
+    # None, "native" (dense_layer's bfloat16 GEMM) or "emulated".
+    bf16 = bf16 and ("native" if _train.bf16_support() else "emulated")
     names = hidden_activation_names(activation, len(coefs) - 1) + (out_activation,)
     layers = [
         (np.ascontiguousarray(W, dtype=dtype), np.ascontiguousarray(b, dtype=dtype),
          ACTIVATION_CODES[name])
         for W, b, name in zip(coefs, intercepts, names)
     ]
+    if bf16 == "emulated":
+        layers = [(round_bf16(W), b, code) for W, b, code in layers]
 
     if sp.issparse(X) or not X.flags.c_contiguous:
         # scikit-learn multiplies X as it is, and for CSR/CSC, F-ordered
@@ -64,10 +73,17 @@ def forward(X, coefs, intercepts, activation, out_activation, check_finite_as=No
         if check_finite_as is not None:
             assert_all_finite(X, estimator_name=check_finite_as, input_name="X")
         W, b, code = layers[0]
-        A = np.ascontiguousarray(X.astype(dtype, copy=False) @ W)
+        X = X.astype(dtype, copy=False)
+        if bf16:
+            W = round_bf16(W)
+            X = X.copy() if sp.issparse(X) else round_bf16(X)
+            if sp.issparse(X):
+                X.data = round_bf16(X.data)
+        A = np.ascontiguousarray(X @ W)
         bias_activation(A, b, code)
         return _through(A, layers[1:], [
-            np.empty((A.shape[0], W.shape[1]), dtype=dtype) for W, _, _ in layers[1:]])
+            np.empty((A.shape[0], W.shape[1]), dtype=dtype) for W, _, _ in layers[1:]],
+            bf16=bf16)
 
     data = np.ascontiguousarray(X, dtype=dtype)
     n_rows = data.shape[0]
@@ -86,7 +102,7 @@ def forward(X, coefs, intercepts, activation, out_activation, check_finite_as=No
             for start in range(0, n_rows, BLOCK_ROWS)
         )
     for block, outputs in blocks:
-        if _through(block, layers, outputs, check) is None:
+        if _through(block, layers, outputs, check, bf16) is None:
             # The kernel's check is exact, so scikit-learn's raises here, with
             # its own message; the line after it is only a guard.
             assert_all_finite(X, estimator_name=check_finite_as, input_name="X")
@@ -94,14 +110,17 @@ def forward(X, coefs, intercepts, activation, out_activation, check_finite_as=No
     return out
 
 
-def _through(A, layers, outputs, check_finite=False):
+def _through(A, layers, outputs, check_finite=False, bf16=None):
     """Run rows A through the layers, layer i writing outputs[i].
 
     Returns the last output, or None when ``check_finite`` and A holds a
-    non-finite value (then nothing is computed).
+    non-finite value (then nothing is computed). ``bf16``: as in forward.
     """
     for i, ((W, b, code), Z) in enumerate(zip(layers, outputs)):
-        if not dense_layer(A, W, b, Z, code, check_finite and i == 0):
+        if bf16 == "emulated":
+            A = round_bf16(A)
+        if not dense_layer(A, W, b, Z, code, check_finite and i == 0,
+                           bf16 == "native"):
             return None
         A = Z
     return A

@@ -22,6 +22,12 @@ KERNELS = (
       ("const T *", "b"), ("int", "ldb"), ("double", "beta"), ("T *", "c"),
       ("int", "ldc")),
      "c = alpha * op(a) @ op(b) + beta * c (c OUT), through _blas.pxd."),
+    ("gemm_bf16", "void",
+     (("int", "trans_a"), ("int", "trans_b"), ("int", "m"), ("int", "n"),
+      ("int", "k"), ("const T *", "a"), ("int", "lda"), ("const T *", "b"),
+      ("int", "ldb"), ("T *", "c"), ("int", "ldc")),
+     "c = op(a) @ op(b) with a's and b's entries rounded to bfloat16 and float32 "
+     "sums (_bf16.h; float32 only: the f64 twin multiplies in double)."),
     ("bias_activation", "void",
      (("T *", "z"), ("const T *", "b"), ("T *", "out"), ("Py_ssize_t", "n_rows"),
       ("Py_ssize_t", "n_cols"), ("int", "code")),

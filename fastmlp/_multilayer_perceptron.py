@@ -110,7 +110,7 @@ class BaseMultilayerPerceptron(CallbackSupportMixin, BaseEstimator, ABC):
         ],
         "max_fun": [Interval(Integral, 1, None, closed="left")],
         "backend": [StrOptions(set(BACKENDS))],
-        "matmul_precision": [StrOptions({"tf32"}), None],
+        "matmul_precision": [StrOptions({"tf32", "bfloat16"}), None],
         "dropout": [Interval(Real, 0, 1, closed="left")],
         "scoring": [StrOptions({"loss", *get_scorer_names()}), callable, None],
         **parameter_constraints(),
@@ -178,6 +178,10 @@ class BaseMultilayerPerceptron(CallbackSupportMixin, BaseEstimator, ABC):
         X, y, sample_weight = self._validate_input(
             X, y, sample_weight, incremental, reset=first_pass
         )
+        bf16 = self.matmul_precision == "bfloat16"
+        if bf16:
+            # bfloat16 GEMMs feed float32 sums: a float32 model.
+            X = X.astype(np.float32, copy=False)
         if y.ndim == 1:
             y = y.reshape((-1, 1))
         self._check_targets(y)
@@ -189,7 +193,7 @@ class BaseMultilayerPerceptron(CallbackSupportMixin, BaseEstimator, ABC):
 
         if first_pass:
             self._initialize(layer_units, activations, validation is not None)
-        if first_pass or self.solver not in _STOCHASTIC_SOLVERS:
+        if bf16 or first_pass or self.solver not in _STOCHASTIC_SOLVERS:
             # lbfgs trains in the data's dtype (see the README's differences).
             dtype = X.dtype
         else:
@@ -666,6 +670,7 @@ class BaseMultilayerPerceptron(CallbackSupportMixin, BaseEstimator, ABC):
         return _inference.forward(
             X, self.coefs_, self.intercepts_, self.activation,
             self.out_activation_, check_finite_as=check_finite_as,
+            bf16=getattr(self, "matmul_precision", None) == "bfloat16",
         )
 
     def _score_output(self, P, y, sample_weight):
@@ -739,10 +744,16 @@ _COMMON_PARAMS_DOC = """
         The engine that runs the training: 'numpy' is the pure-NumPy
         reference; 'cpu' the compiled CPU engine, which 'auto' picks;
         'cuda' trains on an NVIDIA GPU (the ``fastmlp[cuda]`` extra).
-    matmul_precision : {'tf32'} or None, default=None
-        The training GEMMs' arithmetic: None, the data's dtype exactly;
-        'tf32', float32 GEMMs on the GPU's TF32 tensor cores (cuBLAS's
-        TF32 math mode; ``backend='cuda'`` only). Predictions are exact.
+    matmul_precision : {'bfloat16', 'tf32'} or None, default=None
+        The GEMMs' arithmetic: None, the data's dtype exactly. 'bfloat16'
+        (cpu and numpy backends): a float32 model whose training and
+        prediction GEMMs take their inputs rounded to bfloat16 and sum in
+        float32, on AMX or AVX512-BF16 (fitting raises a ValueError on a
+        CPU with neither; prediction there computes the same products from
+        rounded copies); everything else (activations, loss, optimizer,
+        ``coefs_``) stays float32. 'tf32' (``backend='cuda'`` only):
+        float32 training GEMMs on the GPU's TF32 tensor cores; predictions
+        stay exact.
     rho : float, default=0.9
         RMSprop's decay rate of the mean square of the gradient (Keras'
         default), in [0, 1).

@@ -36,6 +36,10 @@ CUDA_GRAPHS = True
 PARALLEL_MIN_STEP = 16384        # parameters, for an optimizer step
 PARALLEL_MIN_ELEMENTS = 131072   # entries, for activation passes
 PARALLEL_MIN_BYTES = 65536       # bytes, for the minibatch gather
+# A bfloat16 GEMM (kernels/_bf16.h) splits from this many multiply-adds
+# (~2 us of one core's AMX): below it, a wake-up and the shared packing
+# cost more than the half they save.
+PARALLEL_MIN_MACS = 2097152
 # An entry of the added activations' passes (libm's erfc, exp, expm1 per
 # element, kernels/_activations.h) weighs this many entries against
 # PARALLEL_MIN_ELEMENTS: gelu on a 200 x 512 block costs ~60 us forward and
@@ -48,4 +52,5 @@ POOL_SPIN_NS = 1_000_000
 POOL_PAUSES = 64
 
 C_MACROS = ("PARALLEL_MIN_STEP", "PARALLEL_MIN_ELEMENTS", "PARALLEL_MIN_BYTES",
+            "PARALLEL_MIN_MACS",
             "MATH_PASS_WEIGHT", "POOL_SPIN_NS", "POOL_PAUSES")

@@ -14,6 +14,7 @@ and allocates. float32 and float64 share one source through ``floating``.
 from cython cimport floating
 
 from _activations cimport activation_codes
+from _bf16 cimport fastmlp_bf16_gemm
 from _blas cimport fastmlp_have_cblas, fastmlp_set_cblas, gemm
 # The fused pass is shared with the training kernels (_train): one source.
 from _layers cimport bias_activation as _bias_activation
@@ -46,8 +47,12 @@ def dense_layer(
     floating[:, ::1] out,
     int code,
     bint check_finite=False,
+    bint bf16=False,
 ):
     """``out = act(a @ w + b)`` (a, w, b are IN; out is OUT).
+
+    With ``bf16`` (float32; the caller has checked the CPU's support), the
+    GEMM takes a's and w's entries rounded to bfloat16 and sums in float32.
 
     With ``check_finite``, a holding a NaN or an infinity computes nothing
     and returns False (the caller raises); otherwise returns True. The check
@@ -70,9 +75,17 @@ def dense_layer(
             else:
                 finite = fastmlp_all_finite_f64(&a[0, 0], m * k)
         if finite:
-            gemm(False, False, <int> m, <int> n, <int> k, <floating> 1.0,
-                 &a[0, 0], <int> k, &w[0, 0], <int> n, <floating> 0.0,
-                 &out[0, 0], <int> n)
+            if floating is float:
+                if not bf16 or fastmlp_bf16_gemm(
+                        False, False, <int> m, <int> n, <int> k, &a[0, 0], <int> k,
+                        &w[0, 0], <int> n, &out[0, 0], <int> n) != 0:
+                    gemm(False, False, <int> m, <int> n, <int> k, <floating> 1.0,
+                         &a[0, 0], <int> k, &w[0, 0], <int> n, <floating> 0.0,
+                         &out[0, 0], <int> n)
+            else:
+                gemm(False, False, <int> m, <int> n, <int> k, <floating> 1.0,
+                     &a[0, 0], <int> k, &w[0, 0], <int> n, <floating> 0.0,
+                     &out[0, 0], <int> n)
             _bias_activation(&out[0, 0], &b[0], m, n, code)
     return finite
 

@@ -256,6 +256,20 @@ cdef inline void _api_gemm(
           <floating> beta, c, ldc)
 
 
+cdef inline void _api_gemm_bf16(
+    int trans_a, int trans_b, int m, int n, int k, const floating *a, int lda,
+    const floating *b, int ldb, floating *c, int ldc,
+) noexcept nogil:
+    # The trainer checks the CPU's support before a fit asks for this; it
+    # fails only when its packing buffers cannot be had, and the float32
+    # GEMM then stands in.
+    if floating is float:
+        if fastmlp_bf16_gemm(trans_a, trans_b, m, n, k, a, lda, b, ldb, c, ldc) == 0:
+            return
+    _gemm(trans_a != 0, trans_b != 0, m, n, k, <floating> 1, a, lda, b, ldb,
+          <floating> 0, c, ldc)
+
+
 cdef inline void _api_bias_activation(
     floating *z, const floating *b, floating *out, Py_ssize_t n_rows, Py_ssize_t n_cols,
     int code,

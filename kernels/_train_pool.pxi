@@ -26,6 +26,11 @@ cdef extern from "_pool.h":
         FASTMLP_POOL_PAUSES
 
 
+cdef extern from "_bf16.h":
+    enum:
+        FASTMLP_PARALLEL_MIN_MACS
+
+
 def compiled_tunables():
     """The C-level tunables this build was compiled with, by their names in
     fastmlp/_tunables.py."""
@@ -33,6 +38,7 @@ def compiled_tunables():
         "PARALLEL_MIN_STEP": PARALLEL_MIN_STEP,
         "PARALLEL_MIN_ELEMENTS": PARALLEL_MIN_ELEMENTS,
         "PARALLEL_MIN_BYTES": PARALLEL_MIN_BYTES,
+        "PARALLEL_MIN_MACS": FASTMLP_PARALLEL_MIN_MACS,
         "MATH_PASS_WEIGHT": MATH_PASS_WEIGHT,
         "POOL_SPIN_NS": FASTMLP_POOL_SPIN_NS,
         "POOL_PAUSES": FASTMLP_POOL_PAUSES,

@@ -33,6 +33,27 @@ def gemm(bint trans_a, bint trans_b, double alpha,
                      &b[0, 0], ldb, beta, &c[0, 0], n)
 
 
+def gemm_bf16(bint trans_a, bint trans_b, const float[:, ::1] a,
+              const float[:, ::1] b, float[:, ::1] c):
+    """``c = op(a) @ op(b)`` with bfloat16 inputs and float32 sums (a, b IN;
+    c OUT)."""
+    cdef int m = a.shape[1] if trans_a else a.shape[0]
+    cdef int k = a.shape[0] if trans_a else a.shape[1]
+    cdef int kb = b.shape[1] if trans_b else b.shape[0]
+    cdef int n = b.shape[0] if trans_b else b.shape[1]
+    if k != kb or c.shape[0] != m or c.shape[1] != n:
+        raise ValueError(
+            f"shapes do not chain: op(a) ({m}, {k}), op(b) ({kb}, {n}), "
+            f"c ({c.shape[0]}, {c.shape[1]})")
+    if m == 0 or n == 0:
+        return
+    cdef int lda = max(<int> a.shape[1], 1)
+    cdef int ldb = max(<int> b.shape[1], 1)
+    with nogil:
+        gemm_bf16_f32(trans_a, trans_b, m, n, k, &a[0, 0], lda, &b[0, 0], ldb,
+                      &c[0, 0], n)
+
+
 def bias_activation(floating[:, ::1] z, const floating[::1] b, int code,
                     floating[:, ::1] out=None):
     """``z = act(z + b)`` in place (z IN/OUT, b IN); with ``out``,

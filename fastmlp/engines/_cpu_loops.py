@@ -26,9 +26,12 @@ _step_rate = jit(step_rate)
 
 
 @jit
-def _gemm(single, trans_a, trans_b, m, n, k, a, lda, b, ldb, c, ldc):
-    """c = op(a) @ op(b), row-major, all pointers."""
-    if single:
+def _gemm(single, bf16, trans_a, trans_b, m, n, k, a, lda, b, ldb, c, ldc):
+    """c = op(a) @ op(b), row-major, all pointers; with ``bf16`` (float32
+    only), a's and b's entries rounded to bfloat16, summed in float32."""
+    if single and bf16:
+        K.gemm_bf16_f32(trans_a, trans_b, m, n, k, a, lda, b, ldb, c, ldc)
+    elif single:
         K.gemm_f32(trans_a, trans_b, m, n, k, 1.0, a, lda, b, ldb, 0.0, c, ldc)
     else:
         K.gemm_f64(trans_a, trans_b, m, n, k, 1.0, a, lda, b, ldb, 0.0, c, ldc)
@@ -94,7 +97,7 @@ def _weight_sum(single, sw, n):
 def _loss_gradient(
     a0, x_trans, ldx, y, sw, sw_sum, n_rows, params, grad, work, units, act_off,
     pre_off, drop_off, delta_off, coef_off, icpt_off, hidden_codes, out_code, loss_code,
-    alpha, seed, step, threshold, scale,
+    alpha, seed, step, threshold, scale, bf16,
 ):
     """Loss (L2 term included) of one batch; its raw gradient goes to grad.
 
@@ -112,6 +115,7 @@ def _loss_gradient(
     ``drop_off[i]`` >= 0 its dropped-out output goes there (the next layer's
     input), with the mask of (``seed``, ``step``, i) at ``threshold`` and
     ``scale`` = 1 / (1 - p); backward, its delta takes the same mask.
+    ``bf16``: the GEMMs take bfloat16 inputs (matmul_precision="bfloat16").
     """
     single = params.itemsize == 4
     size = params.itemsize
@@ -128,7 +132,7 @@ def _loss_gradient(
         # The layer's input: X as given (rows or columns ldx apart), then
         # the previous layer's rows.
         a_trans, lda = (x_trans, ldx) if i == 0 else (0, units[i])
-        _gemm(single, a_trans, 0, n_rows, units[i + 1], units[i], a, lda,
+        _gemm(single, bf16, a_trans, 0, n_rows, units[i + 1], units[i], a, lda,
               p + coef_off[i] * size, units[i + 1], z, units[i + 1])
         code = hidden_codes[i] if hidden else _IDENTITY
         _bias_activation(single, z, p + icpt_off[i] * size, out, n_rows, units[i + 1],
@@ -152,12 +156,12 @@ def _loss_gradient(
         a, a_trans, lda = (a0, x_trans, ldx) if i == 0 else (w + act_off[i] * size, 0, units[i])
         dropped = i > 0 and drop_off[i - 1] >= 0
         a_in = w + drop_off[i - 1] * size if dropped else a   # what layer i took
-        _gemm(single, 1 - a_trans, 0, units[i], units[i + 1], n_rows, a_in, lda, delta,
+        _gemm(single, bf16, 1 - a_trans, 0, units[i], units[i + 1], n_rows, a_in, lda, delta,
               units[i + 1], g + coef_off[i] * size, units[i + 1])
         _column_sums(single, delta, n_rows, units[i + 1], g + icpt_off[i] * size)
         if i > 0:
             previous = w + delta_off[i - 1] * size
-            _gemm(single, 0, 1, n_rows, units[i], units[i + 1], delta, units[i + 1],
+            _gemm(single, bf16, 0, 1, n_rows, units[i], units[i + 1], delta, units[i + 1],
                   p + coef_off[i] * size, units[i + 1], previous, units[i])
             if dropped:
                 _dropout(single, previous, previous, n_rows * units[i], seed, step, i - 1,
@@ -175,7 +179,7 @@ def run_epoch(
     X, x_trans, Y, sw, order, batch_size, first_batch, stop_batch, total, params, grad,
     work, xb, yb, swb, units, act_off, pre_off, drop_off, delta_off, coef_off, icpt_off,
     hidden_codes, out_code, loss_code, alpha, kind, learning_rate, hyper, t,
-    state_a, state_b, seed, threshold, scale,
+    state_a, state_b, seed, threshold, scale, bf16,
 ):
     """Train minibatches ``first_batch`` to ``stop_batch`` (exclusive) of an
     epoch; returns (``total`` + their sum of batch loss x size, t).
@@ -232,7 +236,7 @@ def run_epoch(
         loss = _loss_gradient(
             a0, a_trans, lda, y, sw_ptr, sw_sum, n_rows, params, grad, work, units,
             act_off, pre_off, drop_off, delta_off, coef_off, icpt_off, hidden_codes,
-            out_code, loss_code, alpha, seed, t + 1, threshold, scale,
+            out_code, loss_code, alpha, seed, t + 1, threshold, scale, bf16,
         )
         t += 1
         rate = _step_rate(kind, learning_rate, hyper, t)
@@ -251,7 +255,7 @@ def run_epoch(
 @jit
 def full_loss_gradient(
     X, x_trans, Y, sw, params, grad, work, units, act_off, pre_off, drop_off, delta_off,
-    coef_off, icpt_off, hidden_codes, out_code, loss_code, alpha,
+    coef_off, icpt_off, hidden_codes, out_code, loss_code, alpha, bf16,
 ):
     """Loss and finished gradient over all rows of X (for L-BFGS, without
     dropout); X as in run_epoch."""
@@ -265,7 +269,7 @@ def full_loss_gradient(
         X.ctypes.data, x_trans, X.shape[1], Y.ctypes.data,
         sw.ctypes.data if weighted else 0, sw_sum, n_rows, params, grad, work, units,
         act_off, pre_off, drop_off, delta_off, coef_off, icpt_off, hidden_codes, out_code,
-        loss_code, alpha, 0, 0, 0, 1.0,
+        loss_code, alpha, 0, 0, 0, 1.0, bf16,
     )
     n_coef = icpt_off[0]
     for i in range(n_coef):

@@ -72,6 +72,7 @@ _f32 = {n: _declare(n, "f32", s) for n, s in _signatures().items()}
 _f64 = {n: _declare(n, "f64", s) for n, s in _signatures().items()}
 
 gemm_f32, gemm_f64 = _f32["gemm"], _f64["gemm"]
+gemm_bf16_f32 = _f32["gemm_bf16"]
 bias_activation_f32, bias_activation_f64 = _f32["bias_activation"], _f64["bias_activation"]
 derivative_multiply_f32 = _f32["derivative_multiply"]
 derivative_multiply_f64 = _f64["derivative_multiply"]

@@ -22,6 +22,8 @@ from .numpy_engine import NumpyTrainer
 class CpuTrainer(Trainer):
     """Buffers, offsets and codes of one fit, handed to the Numba loops."""
 
+    matmul_precisions = (None, "bfloat16")
+
     def __init__(self, network, X, Y, sample_weight):
         dtype = network.dtype
         # Data in the training dtype is used in place when C-ordered, and
@@ -40,6 +42,15 @@ class CpuTrainer(Trainer):
               else np.ascontiguousarray(sample_weight, dtype=dtype))
         super().__init__(network, X, Y, sample_weight)
         self._sw = sw
+        self._bf16 = network.matmul_precision == "bfloat16"
+        from .._kernels import _train
+
+        if self._bf16 and _train.bf16_support() is None:
+            raise ValueError(
+                "matmul_precision='bfloat16' needs a CPU with AMX (AMX-TILE and "
+                "AMX-BF16, with Linux granting the tile data) or AVX512-BF16; this "
+                "CPU has neither. Use matmul_precision=None, or backend='numpy' to "
+                "emulate it (slowly).")
 
         from . import _cpu_loops
 
@@ -133,7 +144,7 @@ class CpuTrainer(Trainer):
                 params, self._grad, work, xb, yb, swb, self._units, *offsets,
                 self._coef_off, self._icpt_off, hidden, out, loss,
                 self.network.alpha, kind, rate, hyper, t, state_a, state_b,
-                self.dropout_seed, _dropout.threshold(p), 1.0 / (1.0 - p),
+                self.dropout_seed, _dropout.threshold(p), 1.0 / (1.0 - p), self._bf16,
             )
             self._resize_slice(stop - done, time.perf_counter() - started)
             done = stop
@@ -156,7 +167,7 @@ class CpuTrainer(Trainer):
         return self._loops.full_loss_gradient(
             X, x_trans, self.Y, self._sw, params, grad, work, self._units, *offsets,
             self._coef_off, self._icpt_off, hidden, out, loss,
-            self.network.alpha,
+            self.network.alpha, self._bf16,
         )
 
 

@@ -10,6 +10,7 @@ import numpy as np
 from sklearn.utils.extmath import safe_sparse_dot
 
 from .. import _dropout
+from .._bfloat16 import round_bf16
 from .._operations import HIDDEN_ACTIVATIONS, OUTPUT_LOSSES
 from ._base import Engine, Trainer
 
@@ -24,6 +25,20 @@ DERIVATIVES = {a.name: a.derivative for a in HIDDEN_ACTIVATIONS.values()}
 LOSSES = {o.name: o.loss for o in OUTPUT_LOSSES.values()}
 
 
+def _dot(a, b, network):
+    """a @ b, sparse a included; for matmul_precision="bfloat16", of a and
+    b rounded to bfloat16 (float32 products of them are exact: only the
+    order of the float32 sums can differ from a bfloat16 kernel's)."""
+    if network.matmul_precision == "bfloat16":
+        if hasattr(a, "tocsr"):
+            a = a.copy()
+            a.data = round_bf16(a.data)
+        else:
+            a = round_bf16(a)
+        b = round_bf16(b)
+    return safe_sparse_dot(a, b)
+
+
 def forward(network, coefs, intercepts, X, masks=None):
     """All layer outputs ``[X, A_1, ..., A_out]`` of the network on X, and
     what each hidden layer's derivative is taken from (its pre-activation
@@ -33,7 +48,7 @@ def forward(network, coefs, intercepts, X, masks=None):
     activations, sources = [X], []
     names = network.hidden_activations + (network.out_activation,)
     for i, (W, b, name) in enumerate(zip(coefs, intercepts, names)):
-        Z = safe_sparse_dot(activations[-1], W)
+        Z = _dot(activations[-1], W, network)
         Z += b
         hidden = i < len(coefs) - 1
         pre = Z.copy() if hidden and HIDDEN_ACTIVATIONS[name].needs_preactivation else None
@@ -89,12 +104,12 @@ def loss_and_gradient(network, params, X, Y, sample_weight, grad, dropout_seed=0
         delta *= sample_weight.reshape(-1, 1)
     hidden = network.hidden_activations
     for i in range(len(coefs) - 1, -1, -1):
-        coef_grads[i][...] = safe_sparse_dot(activations[i].T, delta)
+        coef_grads[i][...] = _dot(activations[i].T, delta, network)
         coef_grads[i] += alpha * coefs[i]
         coef_grads[i] /= sw_sum
         intercept_grads[i][...] = np.sum(delta, axis=0) / sw_sum
         if i > 0:
-            delta = safe_sparse_dot(delta, coefs[i].T)
+            delta = _dot(delta, coefs[i].T, network)
             if masks is not None:
                 delta = _dropout.apply(delta, masks[i - 1], network.dropout)
             DERIVATIVES[hidden[i - 1]](sources[i - 1], delta)
@@ -102,6 +117,8 @@ def loss_and_gradient(network, params, X, Y, sample_weight, grad, dropout_seed=0
 
 
 class NumpyTrainer(Trainer):
+    matmul_precisions = (None, "bfloat16")
+
     def __init__(self, network, X, Y, sample_weight):
         super().__init__(network, X, Y, sample_weight)
         self._grad = np.empty(network.layout.size, dtype=network.dtype)
