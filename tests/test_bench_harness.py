@@ -388,3 +388,192 @@ def test_bench_rows_show_their_group_unit_and_speedups(tmp_path):
         assert bench["extra_info"]["seconds"] == pytest.approx(seconds)
         assert bench["extra_info"]["vs_sklearn"] == pytest.approx(0.2 / seconds)
         assert bench["extra_info"]["vs_numpy"] == pytest.approx(0.1 / seconds)
+
+
+# ----------------------------------------------------------------- the cuda suite
+
+
+def _simulator_env():
+    env = {k: v for k, v in os.environ.items() if k != "PYTEST_ADDOPTS"}
+    env["NUMBA_ENABLE_CUDASIM"] = "1"
+    return env
+
+
+def test_cuda_suite_quick_in_the_simulator(tmp_path):
+    # The command a GPU machine runs, at the quick sizes, in Numba's CUDA
+    # simulator: every row, its figures, the JSON and the table last.
+    pytest.importorskip("numba_cuda", reason="numba-cuda is in the test extras")
+    report = tmp_path / "cuda.json"
+    result = subprocess.run(
+        [sys.executable, "-m", "fastmlp", "bench", "--suite", "cuda", "--quick",
+         "--json", str(report)],
+        cwd=tmp_path, env=_simulator_env(), capture_output=True, text=True,
+        timeout=300)
+    assert result.returncode == 0, result.stdout + result.stderr
+    saved = json.loads(report.read_text())
+    assert saved["quick"] and saved["suites"] == ["cuda"]
+    assert saved["gpu"] == "Numba's CUDA simulator (no GPU)"
+    assert saved["cuda_skipped"] is None and saved["targets"] == []
+    rows = saved["rows"]
+    cases = [_bench._case_name(*case) for case in _bench.CUDA_QUICK_CASES]
+    assert [(r["suite"], r["case"], r["model"]) for r in rows] == [
+        ("cuda", case, model) for case in cases for model in _bench.CUDA_MODELS]
+    torch_reason = ("PyTorch is not installed" if not _bench.torch_available()
+                    else "Numba's CUDA simulator is on: there is no GPU for "
+                         "PyTorch to share")
+    for case in cases:
+        by_model = {r["model"]: r for r in rows if r["case"] == case}
+        cpu = by_model["fastmlp[cpu]"]
+        for model in ("fastmlp[cuda] graph", "fastmlp[cuda] eager", "fastmlp[cpu]"):
+            row = by_model[model]
+            assert row["status"] == "ok" and row["reason"] is None, row
+            assert row["unit"] == "ms/epoch" and row["timer"] == "perf_counter"
+            assert (row["warmup_epochs"], row["epochs"]) == (2, 1)
+            assert len(row["warmup_seconds"]) == 2 and len(row["epoch_seconds"]) == 1
+            for key in ("seconds", "min_seconds", "max_seconds",
+                        "wall_seconds_per_epoch", "fit_seconds_per_epoch"):
+                assert _finite_positive(row[key]), (model, key)
+            assert row["seconds"] == row["epoch_seconds"][0]
+            assert 0 <= row["accuracy"] <= 1 and row["n_samples"] == 200
+            # Every row trains the same problem the same way.
+            assert row["loss"] == pytest.approx(cpu["loss"], rel=1e-4)
+            assert math.isfinite(row["accuracy_vs_cpu_pp"])
+            assert row["vs_torch_eager"] is None
+        # The simulator replays no graph, and says so.
+        assert by_model["fastmlp[cuda] graph"]["graph_epochs"] == 0
+        assert "graph_epochs" not in cpu
+        for model in ("pytorch[cuda] eager", "pytorch[cuda] graph"):
+            row = by_model[model]
+            assert (row["status"], row["reason"]) == ("skipped", torch_reason)
+            assert row["seconds"] is None and row["accuracy"] is None
+    table = result.stdout.splitlines()
+    assert table[0].split()[:3] == ["case", "model", "time"]
+    assert "skipped: " + torch_reason in " ".join(table)
+    assert "h(8,) b64 float32 fastmlp[cuda] graph: 0 of its 1 timed" in result.stdout
+    assert "wrote " + str(report) in result.stderr
+
+
+def test_cuda_suite_without_a_gpu_says_why(monkeypatch, tmp_path, capsys):
+    from fastmlp.engines import cuda_engine
+
+    reason = "backend='cuda' found no usable NVIDIA GPU (a test's)."
+    monkeypatch.setattr(cuda_engine, "unavailable_reason", lambda: reason)
+    monkeypatch.setattr(cuda_engine, "_simulated", lambda: False)
+    monkeypatch.chdir(tmp_path)
+    assert main(["bench", "--suite", "cuda", "--no-torch"]) == 0
+    out = capsys.readouterr()
+    assert out.out.startswith("cuda suite skipped: the cuda suite needs an NVIDIA GPU")
+    assert "(a test's)" in out.out and "(a test's)" in out.err
+    assert list(tmp_path.iterdir()) == []   # no JSON without a GPU
+    # The same rows, marked, when asked for them.
+    assert main(["bench", "--suite", "cuda", "--quick", "--json", "rows.json"]) == 0
+    rows = json.loads((tmp_path / "rows.json").read_text())["rows"]
+    assert len(rows) == len(_bench.CUDA_QUICK_CASES) * len(_bench.CUDA_MODELS)
+    assert all(r["status"] == "skipped" and "NVIDIA GPU" in r["reason"] for r in rows)
+
+
+def test_cuda_suite_in_the_simulator_only_quick(monkeypatch):
+    from fastmlp.engines import cuda_engine
+
+    monkeypatch.setattr(cuda_engine, "unavailable_reason", lambda: None)
+    monkeypatch.setattr(cuda_engine, "_simulated", lambda: True)
+    assert "only with --quick" in _bench.cuda_skip_reason(quick=False)
+    assert _bench.cuda_skip_reason(quick=True) is None
+
+
+def _cuda_row(case, model, seconds, accuracy):
+    return {"suite": "cuda", "case": case, "model": model, "unit": "ms/epoch",
+            "status": "ok", "reason": None, "seconds": seconds, "accuracy": accuracy,
+            "min_seconds": seconds, "max_seconds": seconds, "epochs": 5,
+            "warmup_epochs": 2, "fit_seconds_per_epoch": seconds}
+
+
+def test_cuda_targets_and_table():
+    from fastmlp._bench.gpu import _compare
+
+    small, large = (_bench._case_name(*case) for case in _bench.CUDA_CASES)
+    rows = _compare([
+        _cuda_row(small, "fastmlp[cuda] graph", 0.008, 0.9110),
+        _cuda_row(small, "pytorch[cuda] eager", 0.080, 0.9100),
+        _cuda_row(small, "fastmlp[cpu]", 0.200, 0.9116),
+    ]) + _compare([
+        _cuda_row(large, "fastmlp[cuda] graph", 0.020, 0.9300),
+        _cuda_row(large, "fastmlp[cuda] eager", 0.300, 0.9300),
+        {**_cuda_row(large, "pytorch[cuda] eager", None, None),
+         "status": "skipped", "reason": "PyTorch is not installed"},
+        _cuda_row(large, "fastmlp[cpu]", 0.800, 0.9423),
+    ])
+    assert rows[0]["vs_torch_eager"] == pytest.approx(10.0)
+    assert rows[0]["accuracy_vs_cpu_pp"] == pytest.approx(-0.06)
+    checks = {(c["case"], c["check"]): c["met"] for c in _bench.cuda_targets(rows)}
+    assert checks == {
+        (small, "ms per epoch"): True, (small, "x PyTorch eager"): True,
+        (small, "accuracy - cpu's (pp)"): True,
+        (large, "ms per epoch"): False, (large, "x PyTorch eager"): None,
+        (large, "accuracy - cpu's (pp)"): False,
+    }
+    assert _bench.cuda_targets(rows, quick=True) == []
+    table = _bench.format_cuda_table(rows, _bench.cuda_targets(rows))
+    assert "8.000 ms/epoch" in table and "10.00x" in table and "-0.06 pp" in table
+    assert f"{small}  ms per epoch: 8.00 (at most 10): met" in table
+    assert f"{large}  ms per epoch: 20.00 (at most 15): MISSED" in table
+    assert f"{large}  x PyTorch eager: not measured (at least 5): not measured" in table
+    assert "skipped: PyTorch is not installed (pytorch[cuda] eager)" in table
+
+
+def test_timed_epochs_wrap_the_engines_trainer(tiny):
+    # The fastmlp rows time each run_epoch of the estimator's own trainer,
+    # and leave the engine as it was.
+    from fastmlp.engines import NumpyEngine
+
+    X, y, _, _ = tiny
+    original = vars(NumpyEngine)["trainer"]
+    with _bench.gpu._timed_epochs("numpy") as laps:
+        fastmlp.MLPClassifier(backend="numpy", hidden_layer_sizes=(7,), max_iter=3,
+                              batch_size=50, random_state=0).fit(X, y)
+    assert vars(NumpyEngine)["trainer"] is original
+    assert len(laps) == 3
+    assert all(lap["clock"] == "perf_counter" and lap["seconds"] > 0 for lap in laps)
+    assert all("graph" not in lap for lap in laps)
+
+
+def test_torch_rows_start_where_the_estimator_starts(tiny, monkeypatch):
+    # The PyTorch rows' weights and shuffles are the numbers fastmlp's
+    # estimator draws: same initial weights, same minibatches.
+    from fastmlp._layout import ParamLayout
+    from fastmlp.engines import NumpyEngine
+
+    X, y, _, _ = tiny
+    original = vars(NumpyEngine)["trainer"]
+    seen = {"orders": []}
+
+    def trainer(self, *args):
+        made = original(self, *args)
+        start, run_epoch = made.start, made.run_epoch
+
+        def recording_start(params, optimizer, dropout_seed=0):
+            seen["params"] = params.copy()
+            return start(params, optimizer, dropout_seed)
+
+        def recording_epoch(order, batch_size):
+            seen["orders"].append(np.array(order))
+            return run_epoch(order, batch_size)
+
+        made.start, made.run_epoch = recording_start, recording_epoch
+        return made
+
+    monkeypatch.setattr(NumpyEngine, "trainer", trainer)
+    fastmlp.MLPClassifier(backend="numpy", hidden_layer_sizes=(7,), max_iter=2,
+                          batch_size=50, random_state=0).fit(X, y)
+    units = (20, 7, 3)
+    weights, rs = _bench.initial_weights(units)
+    layout = ParamLayout(units)
+    for (coef, intercept), got_coef, got_intercept in zip(
+            weights, layout.coef_views(seen["params"]),
+            layout.intercept_views(seen["params"]), strict=True):
+        np.testing.assert_array_equal(got_coef, coef.astype(np.float32))
+        np.testing.assert_array_equal(got_intercept, intercept.astype(np.float32))
+    positions = np.arange(len(X))
+    for order in seen["orders"]:
+        rs.shuffle(positions)
+        np.testing.assert_array_equal(order, positions)

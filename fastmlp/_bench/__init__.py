@@ -1,6 +1,6 @@
 """The benchmark harness: fastmlp's engines, scikit-learn and PyTorch side by side.
 
-    python -m fastmlp bench [--quick] [--suite NAME ...] [--epochs N]
+    python -m fastmlp bench [--quick] [--suite NAME ...] [--epochs N] [--json PATH]
 
 Library code with no pytest dependency: ``python -m fastmlp bench`` and the
 pytest-benchmark files in bench/ both call it. Every measurement comes back as
@@ -21,7 +21,10 @@ The modules, one job each (their docstrings say how each figure is measured):
 - ``floors``: GEMM work, floor and peak, what an epoch is measured against.
 - ``memory``: RSS high-water rise and tracemalloc heap peak.
 - ``training``, ``inference``, ``startup``, ``threads``: the suites.
-- ``report``: speed-ups, progress lines, the table, the environment line.
+- ``gpu``: the cuda suite (fastmlp's CUDA engine against PyTorch on the same
+  GPU), with its own table, JSON file and targets.
+- ``report``: speed-ups, progress lines, the tables, the environment line,
+  the JSON file.
 
 This module runs the suites (``run``, ``run_bench``) and re-exports the names
 that ``python -m fastmlp bench``, bench/ and the tests use.
@@ -29,26 +32,32 @@ that ``python -m fastmlp bench``, bench/ and the tests use.
 
 import os
 import sys
+import time
 
-from .cases import (DIGITS_CASES, DIGITS_EPOCHS, MNIST_CASES, MNIST_CLASSES,
-                    MNIST_FEATURES, MNIST_TEST, MNIST_TRAIN, MNIST_TRAIN_QUICK,
-                    OPTIONS, OPTIONS_CASES, PEAK_SIZE, SMALL_DATASETS,
+from .cases import (CUDA_CASES, CUDA_EPOCHS, CUDA_JSON, CUDA_MODELS,
+                    CUDA_QUICK_CASES, CUDA_WARMUP_EPOCHS, DIGITS_CASES,
+                    DIGITS_EPOCHS, MNIST_CASES, MNIST_CLASSES, MNIST_FEATURES,
+                    MNIST_TEST, MNIST_TRAIN, MNIST_TRAIN_QUICK, OPTIONS,
+                    OPTIONS_CASES, PEAK_SIZE, SMALL_DATASETS,
                     SMALL_SOLVERS, STARTUP_EPOCHS, SUITES, TABULAR_CASE,
                     TABULAR_CLASSES, TABULAR_FEATURES, TABULAR_TEST,
                     TABULAR_TRAIN, THREADS_N_JOBS, THREADS_TRAIN,
                     THREADS_TRAIN_QUICK, TORCH, TRAINING_SUITES, _case_name,
                     quick_from_env)
-from .data import digits_data, mnist_data, small_data, tabular_data, threads_data
+from .data import (cuda_quick_data, digits_data, mnist_data, small_data,
+                   tabular_data, threads_data)
 from .floors import (_training_gemms, epoch_references, forward_work,
                      gemm_floor, gemm_peak, gemm_work, matmul_call_overhead,
                      use_best_peaks)
+from .gpu import (bench_cuda, bench_cuda_case, cuda_skip_reason, cuda_targets,
+                  describe_gpu, initial_weights, torch_skip_reason)
 from .inference import bench_inference
 from .memory import RssRise, heap_peak_mb
 from .models import (TorchMLPClassifier, available_models,
                      classifier_layer_units, engine_names, fit_quietly,
                      make_default_model, make_model, torch_available)
-from .report import (BASELINES, COLUMNS, _log, describe_environment, format_table,
-                     speedups)
+from .report import (BASELINES, COLUMNS, CUDA_COLUMNS, _log, describe_environment,
+                     format_cuda_table, format_table, speedups, write_json)
 from .startup import bench_startup, first_fit_script, time_first_fit, time_import
 from .threads import (THREADS_CASE, bench_threads, make_grid_search, time_search,
                       warm_up_search)
@@ -63,9 +72,10 @@ __all__ = [
     "TABULAR_TRAIN", "TABULAR_TEST", "TABULAR_FEATURES", "TABULAR_CLASSES",
     "PEAK_SIZE", "STARTUP_EPOCHS", "TORCH", "SMALL_DATASETS", "SMALL_SOLVERS",
     "DIGITS_CASES", "DIGITS_EPOCHS", "THREADS_N_JOBS", "THREADS_TRAIN",
-    "THREADS_TRAIN_QUICK", "THREADS_CASE",
+    "THREADS_TRAIN_QUICK", "THREADS_CASE", "CUDA_CASES", "CUDA_QUICK_CASES",
+    "CUDA_MODELS", "CUDA_EPOCHS", "CUDA_WARMUP_EPOCHS", "CUDA_JSON",
     "quick_from_env", "mnist_data", "tabular_data", "small_data", "digits_data",
-    "threads_data",
+    "threads_data", "cuda_quick_data",
     "engine_names", "torch_available", "available_models", "TorchMLPClassifier",
     "make_model", "make_default_model", "classifier_layer_units", "fit_quietly",
     "gemm_work", "forward_work", "matmul_call_overhead", "gemm_floor",
@@ -76,7 +86,10 @@ __all__ = [
     "bench_digits", "make_grid_search", "time_search",
     "warm_up_search", "bench_threads",
     "time_import", "first_fit_script", "time_first_fit", "bench_startup",
+    "bench_cuda", "bench_cuda_case", "cuda_skip_reason", "torch_skip_reason",
+    "cuda_targets", "describe_gpu", "initial_weights",
     "BASELINES", "speedups", "COLUMNS", "format_table", "describe_environment",
+    "CUDA_COLUMNS", "format_cuda_table", "write_json",
     "run", "run_bench",
 ]
 
@@ -90,6 +103,7 @@ _SUITE_FUNCTIONS = {
     "small": bench_small,
     "digits": bench_digits,
     "threads": bench_threads,
+    "cuda": bench_cuda,
 }
 
 
@@ -125,18 +139,49 @@ def run(suites=SUITES, quick=False, epochs=None, torch=True, threads=None,
 
 
 def run_bench(suites=SUITES, quick=False, epochs=None, torch=True, threads=None,
-              out=sys.stdout, err=sys.stderr, rounds=None):
-    """``python -m fastmlp bench``: run, log progress to ``err``, print the table."""
+              out=None, err=None, rounds=None, json_path=None):
+    """``python -m fastmlp bench``: run, log progress to ``err``, print the
+    table (the cuda suite's own table last).
+
+    ``json_path``: write every row there as JSON; by default the cuda suite,
+    when it runs on a GPU (or in the simulator), writes ``CUDA_JSON`` in the
+    working directory. ``out`` and ``err``: default ``sys.stdout`` and
+    ``sys.stderr`` as they are at the call.
+    """
+    out = sys.stdout if out is None else out
+    err = sys.stderr if err is None else err
+
     def log(message):
         print(message, file=err, flush=True)
 
-    log(describe_environment(torch, threads))
+    environment = describe_environment(torch, threads)
+    log(environment)
     if hasattr(os, "getloadavg") and os.getloadavg()[0] > 0.5 * (os.cpu_count() or 1):
         log("warning: the machine is busy; BLAS threads competing for cores make "
             "every timing below slower and noisier (--threads 1 steadies them).")
     if torch and not torch_available():
         log("note: PyTorch is not installed; its rows are skipped.")
+    start = time.perf_counter()
     rows = run(suites, quick=quick, epochs=epochs, torch=torch, threads=threads,
                log=log, rounds=rounds)
-    print(format_table(rows), file=out, flush=True)
+    seconds = time.perf_counter() - start
+    log(f"ran in {seconds:.1f} s")
+    cuda_rows = [row for row in rows if row["suite"] == "cuda"]
+    checks = cuda_targets(cuda_rows, quick)
+    if json_path is None and "cuda" in suites and cuda_skip_reason(quick) is None:
+        json_path = CUDA_JSON
+    if json_path is not None:
+        write_json(json_path, rows, suites=list(suites), quick=quick,
+                   environment=environment,
+                   gpu=describe_gpu() if "cuda" in suites else None,
+                   cuda_skipped=cuda_skip_reason(quick) if "cuda" in suites else None,
+                   run_seconds=seconds, targets=checks)
+        log(f"wrote {json_path}")
+    other = [row for row in rows if row["suite"] != "cuda"]
+    if other or not cuda_rows:
+        print(format_table(other), file=out, flush=True)
+    if cuda_rows:
+        if other:
+            print(file=out)
+        print(format_cuda_table(cuda_rows, checks), file=out, flush=True)
     return rows

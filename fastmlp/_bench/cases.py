@@ -7,7 +7,7 @@ import numpy as np
 # Every suite, in the order ``python -m fastmlp bench`` runs them; bench/ has
 # a test_bench_<suite>.py for each.
 SUITES = ("mnist", "options", "tabular", "inference", "startup", "small", "digits",
-          "threads")
+          "threads", "cuda")
 # those that take ``rounds``
 TRAINING_SUITES = ("mnist", "options", "tabular", "small", "digits", "threads")
 
@@ -69,6 +69,34 @@ THREADS_EPOCHS = 5
 THREADS_FOLDS = 3
 THREADS_GRID = {"hidden_layer_sizes": [(64,), (128,)], "alpha": [1e-4, 1e-2]}
 THREADS_N_JOBS = (1, 2)
+
+# The cuda suite (fastmlp._bench.gpu): the GPU engine against PyTorch on the
+# same GPU, on the MNIST-shaped data, float32, adam. Each row is one fit of
+# CUDA_WARMUP_EPOCHS untimed epochs and then CUDA_EPOCHS timed ones on the
+# same trainer: the first epoch compiles the kernels, the second captures the
+# CUDA graph, so every row trains the same 7 epochs.
+CUDA_CASES = (((100,), 200, "float32"), ((512,), 128, "float32"))
+CUDA_WARMUP_EPOCHS = 2
+CUDA_EPOCHS = 5
+# The rows of each case, in the order they run.
+CUDA_GRAPH, CUDA_EAGER = "fastmlp[cuda] graph", "fastmlp[cuda] eager"
+TORCH_CUDA_EAGER, TORCH_CUDA_GRAPH = "pytorch[cuda] eager", "pytorch[cuda] graph"
+CUDA_CPU = "fastmlp[cpu]"
+CUDA_MODELS = (CUDA_GRAPH, CUDA_EAGER, TORCH_CUDA_EAGER, TORCH_CUDA_GRAPH, CUDA_CPU)
+# --quick: tiny sizes that Numba's CUDA simulator runs in seconds (each GPU
+# thread is Python there), with ragged last minibatches; for the tests.
+CUDA_QUICK_CASES = (((8,), 64, "float32"), ((16,), 48, "float32"))
+CUDA_QUICK_TRAIN = 200
+CUDA_QUICK_TEST = 100
+CUDA_QUICK_FEATURES = 20
+CUDA_QUICK_EPOCHS = 1
+# Issue 11's targets for the default configuration (the graph row): seconds
+# per epoch per case, the least speed-up over PyTorch eager with the data
+# resident, and the most held-out accuracy may differ from the cpu engine's.
+CUDA_TARGET_SECONDS = {"h(100,) b200 float32": 0.010, "h(512,) b128 float32": 0.015}
+CUDA_TARGET_VS_TORCH = 5.0
+CUDA_TARGET_ACCURACY_PP = 0.5
+CUDA_JSON = "bench-cuda.json"
 
 
 def quick_from_env():

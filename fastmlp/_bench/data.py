@@ -10,7 +10,8 @@ from functools import lru_cache
 
 import numpy as np
 
-from .cases import (MNIST_CLASSES, MNIST_FEATURES, MNIST_TEST, MNIST_TRAIN,
+from .cases import (CUDA_QUICK_FEATURES, CUDA_QUICK_TEST, CUDA_QUICK_TRAIN,
+                    MNIST_CLASSES, MNIST_FEATURES, MNIST_TEST, MNIST_TRAIN,
                     TABULAR_CLASSES, TABULAR_FEATURES, TABULAR_TEST,
                     TABULAR_TRAIN, THREADS_CLASSES, THREADS_FEATURES,
                     THREADS_TRAIN)
@@ -46,6 +47,14 @@ def mnist_data(dtype="float32", n_train=MNIST_TRAIN, n_test=MNIST_TEST):
     """
     return _as_dtype(n_train, n_test, MNIST_FEATURES, MNIST_CLASSES, 40, 2.0, 0,
                      np.dtype(dtype).name)
+
+
+def cuda_quick_data(dtype="float32"):
+    """The cuda suite's ``--quick`` data: the MNIST-shaped data's generator
+    at a size Numba's CUDA simulator runs in seconds (200 + 100 rows, 20
+    features, 10 classes): (X, y, X_test, y_test)."""
+    return _as_dtype(CUDA_QUICK_TRAIN, CUDA_QUICK_TEST, CUDA_QUICK_FEATURES,
+                     MNIST_CLASSES, 10, 2.0, 0, np.dtype(dtype).name)
 
 
 def tabular_data(dtype="float64", n_train=TABULAR_TRAIN, n_test=TABULAR_TEST):

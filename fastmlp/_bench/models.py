@@ -16,10 +16,14 @@ from .cases import TORCH
 
 
 def engine_names():
-    """fastmlp engines available here, in the order of ``engines._ENGINES``."""
+    """fastmlp engines available here, in the order of ``engines._ENGINES``;
+    not the cuda engine in Numba's CUDA simulator (Python per GPU thread:
+    only the cuda suite's --quick runs it, for the tests)."""
     from ..engines import _ENGINES
+    from ..engines.cuda_engine import _simulated
 
-    return [name for name, cls in _ENGINES.items() if cls.is_available()]
+    return [name for name, cls in _ENGINES.items() if cls.is_available()
+            and not (name == "cuda" and _simulated())]
 
 
 def torch_available():

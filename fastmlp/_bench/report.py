@@ -2,6 +2,7 @@
 table and the line that describes the machine and the library versions."""
 
 import os
+import textwrap
 
 import numpy as np
 
@@ -52,6 +53,20 @@ COLUMNS = ("suite", "case", "model", "time", "vs sklearn", "vs numpy", "/floor",
            "/roofline", "accuracy", "heap MB", "RSS MB")
 
 
+def _aligned(cells, n_left):
+    """Lines of a text table: ``cells[0]`` the header, underlined; the first
+    ``n_left`` columns left-aligned, the others right-aligned."""
+    widths = [max(len(line[i]) for line in cells) for i in range(len(cells[0]))]
+    lines = []
+    for k, line in enumerate(cells):
+        lines.append("  ".join(
+            text.ljust(width) if i < n_left else text.rjust(width)
+            for i, (text, width) in enumerate(zip(line, widths))).rstrip())
+        if k == 0:
+            lines.append("  ".join("-" * width for width in widths))
+    return lines
+
+
 def format_table(rows):
     """The rows as a text table, with a note on how each column is measured."""
     cells = [COLUMNS]
@@ -66,14 +81,7 @@ def format_table(rows):
             _cell(row.get("heap_mb"), ".1f"),
             _cell(row.get("rss_mb"), ".1f"),
         ))
-    widths = [max(len(line[i]) for line in cells) for i in range(len(COLUMNS))]
-    lines = []
-    for k, line in enumerate(cells):
-        lines.append("  ".join(
-            text.ljust(width) if i < 3 else text.rjust(width)
-            for i, (text, width) in enumerate(zip(line, widths))).rstrip())
-        if k == 0:
-            lines.append("  ".join("-" * width for width in widths))
+    lines = _aligned(cells, 3)
     notes = [
         "vs sklearn, vs numpy: the time of scikit-learn's row and of the pure-NumPy"
         " engine's (fastmlp[numpy]) in the same case over the row's (higher is"
@@ -116,3 +124,89 @@ def describe_environment(torch=True, threads=None):
     if hasattr(os, "getloadavg"):
         parts.append(f"load average {os.getloadavg()[0]:.2f}")
     return ", ".join(parts)
+
+
+CUDA_COLUMNS = ("case", "model", "time", "spread", "fit", "vs pytorch eager",
+                "accuracy", "vs cpu")
+
+
+def format_cuda_table(rows, checks=()):
+    """The cuda suite's rows as a text table, then how they are measured,
+    the rows that did not run and why, and issue 11's targets (``checks``,
+    from ``gpu.cuda_targets``) met or missed."""
+    reasons = {row["reason"] for row in rows if row["status"] == "skipped"}
+    if len(reasons) == 1 and all(row["status"] == "skipped" for row in rows):
+        return textwrap.fill(f"cuda suite skipped: {reasons.pop()}", 100,
+                             subsequent_indent="  ")
+    cells = [CUDA_COLUMNS]
+    for row in rows:
+        if row["status"] != "ok":
+            cells.append((row["case"], row["model"], row["status"]) + ("-",) * 5)
+            continue
+        cells.append((
+            row["case"], row["model"], _format_time(row),
+            f"{row['min_seconds'] * 1e3:.3f}-{row['max_seconds'] * 1e3:.3f}",
+            f"{row['fit_seconds_per_epoch'] * 1e3:.3f}",
+            _cell(row.get("vs_torch_eager"), ".2f", "x"),
+            _cell(row.get("accuracy"), ".4f"),
+            _cell(row.get("accuracy_vs_cpu_pp"), "+.2f", " pp"),
+        ))
+    lines = _aligned(cells, 2)
+    ok = [row for row in rows if row["status"] == "ok"]
+    notes = []
+    if ok:
+        first = ok[0]
+        notes += [
+            f"time: ms per epoch, the mean of {first['epochs']} timed epochs after "
+            f"{first['warmup_epochs']} untimed (the first compiles, the second captures "
+            "the graph); CUDA events on the training stream around the trainer's epoch "
+            "(the order's upload, the steps or the graph's replay, the loss's "
+            "read-back); perf_counter for fastmlp[cpu] and in the simulator. "
+            "spread: the fastest and slowest timed epoch.",
+            "fit: ms per epoch of the whole training loop by the wall clock, the "
+            "host's shuffle and per-epoch bookkeeping included.",
+            "vs pytorch eager: PyTorch eager's time (data resident on the GPU, fused "
+            "Adam) over the row's. accuracy: held out; vs cpu: minus fastmlp[cpu]'s, "
+            "in percentage points.",
+        ]
+    for row in ok:
+        if row.get("graph_epochs") is not None and "graph" in row["model"] \
+                and row["graph_epochs"] < row["epochs"]:
+            notes.append(f"{row['case']} {row['model']}: {row['graph_epochs']} of its "
+                         f"{row['epochs']} timed epochs replayed a graph (Numba's "
+                         "simulator captures none).")
+    reasons = {}
+    for row in rows:
+        if row["status"] != "ok":
+            reasons.setdefault(f"{row['status']}: {row['reason']}", []).append(row["model"])
+    for reason, models in reasons.items():
+        notes.append(f"{reason} ({', '.join(dict.fromkeys(models))})")
+    if checks:
+        notes.append("Targets (issue 11, point 8), fastmlp[cuda] graph:")
+        for check in checks:
+            value = "not measured" if check["value"] is None else f"{check['value']:.2f}"
+            bound = ("within +-" if "pp" in check["check"] else
+                     "at most " if "ms" in check["check"] else "at least ")
+            verdict = {True: "met", False: "MISSED", None: "not measured"}[check["met"]]
+            notes.append(f"  {check['case']}  {check['check']}: {value} "
+                         f"({bound}{check['limit']:g}): {verdict}")
+    return "\n".join(lines + [""] + [
+        textwrap.fill(note, 100, subsequent_indent="  ")
+        if not note.startswith("  ") else note for note in notes])
+
+
+def _plain(value):
+    """JSON for the figures NumPy returns (its scalars, tuples stay lists)."""
+    if isinstance(value, np.generic):
+        return value.item()
+    raise TypeError(f"{type(value).__name__} is not JSON serializable")
+
+
+def write_json(path, rows, **fields):
+    """``{**fields, "rows": rows}`` as JSON at ``path``."""
+    import json
+
+    with open(path, "w", encoding="utf-8") as out:
+        json.dump({**fields, "rows": rows}, out, indent=1, default=_plain,
+                  allow_nan=True)
+        out.write("\n")
