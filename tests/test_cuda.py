@@ -14,6 +14,9 @@ float64 follows the numpy engine within rtol 1e-9 (`loss_curve_`,
 
 import os
 import pickle
+import subprocess
+import sys
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -234,14 +237,26 @@ def test_gpu_graph_replay_equals_eager():
     rng = np.random.RandomState(0)
     X = rng.normal(size=(2000, 30)).astype(np.float32)
     y = rng.randint(0, 5, 2000)
-    models = []
+    from fastmlp.engines import cuda_engine
+
+    models, replayed = [], []
+    trainer = cuda_engine.CudaEngine.trainer
+
+    def counting(engine, *args):
+        replayed.append(trainer(engine, *args))
+        return replayed[-1]
+
     for graphs in (True, False):
         _tunables.CUDA_GRAPHS = graphs
+        cuda_engine.CudaEngine.trainer = counting
         try:
             models.append(MLPClassifier((64,), max_iter=4, backend="cuda",
                                         random_state=0).fit(X, y))
         finally:
             _tunables.CUDA_GRAPHS = True
+            cuda_engine.CudaEngine.trainer = trainer
+    # Epochs 2-4 replayed a captured graph; eagerly, none did.
+    assert [t.graph_epochs for t in replayed] == [3, 0]
     assert models[0].loss_curve_ == models[1].loss_curve_
     for a, b in zip(models[0].coefs_, models[1].coefs_):
         assert_array_equal(a, b)
@@ -290,3 +305,27 @@ def test_dropout_masks_are_the_specification():
         mask = _dropout.keep_mask(seed, step, layer, (9, 11), p)
         kept = [m.kept(key, i, threshold) for i in range(99)]
         assert_array_equal(np.array(kept).reshape(9, 11), mask)
+
+
+def test_kernels_compile_for_the_gpu_and_float32_stays_float32():
+    # The simulator runs Python and types nothing: compiled to PTX for an
+    # H200 (sm_90), the kernels show their types. float64 is meant only in
+    # the loss, the L2 sum and the optimizer's rate and hyperparameters.
+    script = str(Path(__file__).parent / "_cuda_ptx.py")
+    env = {k: v for k, v in os.environ.items() if k != "NUMBA_ENABLE_CUDASIM"}
+    env.setdefault("CUDA_HOME", "/usr/local/cuda")
+    for home in ("/usr/local/cuda", *sorted(Path("/usr/local").glob("cuda-*"))):
+        if (Path(home) / "nvvm").exists():
+            env["CUDA_HOME"] = str(home)
+            break
+    result = subprocess.run([sys.executable, script], capture_output=True, text=True,
+                            env=env, cwd=Path(__file__).parents[1], timeout=600)
+    if result.returncode == 3:
+        pytest.skip(f"cannot compile CUDA kernels here: {result.stdout.strip()}")
+    assert result.returncode == 0, result.stderr[-3000:]
+    counts = {tuple(line.split()[:2]): int(line.split()[2])
+              for line in result.stdout.splitlines()}
+    assert len(counts) == 20
+    for name in ("permute", "hidden_forward", "hidden_backward", "column_sums",
+                 "advance"):
+        assert counts["float32", name] == 0, name

@@ -234,17 +234,18 @@ def _timed_epochs(engine_name):
 
     def trainer(self, *args, **kwargs):
         made = original(self, *args, **kwargs)
-        # CudaTrainer's device: its stream, and whether it is the simulator.
-        device = getattr(made, "_device", None)
-        on_gpu = device is not None and not device.simulated
-        clock = _NumbaEvents(device.stream) if on_gpu else _HostClock()
+        # A CudaTrainer: its stream, whether it is the simulator, and how
+        # many epochs replayed a captured graph.
+        cuda_trainer = hasattr(made, "graph_epochs")
+        on_gpu = cuda_trainer and not made.simulated
+        clock = _NumbaEvents(made.stream) if on_gpu else _HostClock()
         run_epoch = made.run_epoch
 
         def timed_run_epoch(order, batch_size):
+            replayed = made.graph_epochs if cuda_trainer else 0
             loss = _lap(clock, laps, run_epoch, order, batch_size)
-            if device is not None:
-                # Whether the epoch ran from a captured graph.
-                laps[-1]["graph"] = getattr(made, "_graph", None) is not None
+            if cuda_trainer:
+                laps[-1]["graph"] = made.graph_epochs > replayed
             return loss
 
         made.run_epoch = timed_run_epoch

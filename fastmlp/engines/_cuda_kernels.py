@@ -31,12 +31,19 @@ def kernels(dtype):
     m = make_math(np.dtype(dtype), cuda.jit(device=True))
     T = m.T
     zero, one = m.dtype.type(0), m.dtype.type(1)
+    # Kernels call the device functions through closure variables: Numba
+    # cannot type an attribute of a Python object (``m.activate``) on the
+    # device. (Names unlike the kernels' own and their locals.)
+    activate, derivative, loss_term = m.activate, m.derivative, m.loss_term
+    layer_key, kept = m.layer_key, m.kept
+    rate_of, param_step = m.step_rate, m.optimizer_step
 
     @cuda.jit
     def permute(order, X, Y, sw, weighted, Xp, Yp, swp):
         """Rows ``order`` of X, Y (and sw) into Xp, Yp (swp), in order."""
-        r0, c0 = cuda.grid(2)
-        rs, cs = cuda.gridsize(2)
+        # x runs along the columns: a warp reads a row's neighbours.
+        c0, r0 = cuda.grid(2)
+        cs, rs = cuda.gridsize(2)
         for r in range(r0, order.size, rs):
             src = order[r]
             for c in range(c0, X.shape[1], cs):
@@ -54,18 +61,19 @@ def kernels(dtype):
         the mask of step t[0] + 1 (_dropout)."""
         start, stride = cuda.grid(1), cuda.gridsize(1)
         rows, units = Z.shape
-        key = m.layer_key(seed, t[0] + 1, layer)
+        # (The key only with dropout: seed, a uint64 like it, otherwise.)
+        key = layer_key(seed, t[0] + 1, layer) if dropout else seed
         for k in range(start, rows * units, stride):
             r = k // units
             c = k - r * units
             z = Z[r, c] + b[c]
             if keep_pre:
                 pre[r, c] = z
-            a = m.activate(code, z)
+            a = activate(code, z)
             if dropout:
                 if not keep_pre:
                     src[r, c] = a
-                a = a * scale if m.kept(key, k, threshold) else zero
+                a = a * scale if kept(key, k, threshold) else zero
             Z[r, c] = a
 
     @cuda.jit
@@ -90,12 +98,12 @@ def kernels(dtype):
                     Z[r, c] = Z[r, c] / total
             else:
                 for c in range(outputs):
-                    Z[r, c] = m.activate(act, Z[r, c] + b[c])
+                    Z[r, c] = activate(act, Z[r, c] + b[c])
             w = sw[r] if weighted else one
             terms = 0.0
             for c in range(outputs):
                 p = Z[r, c]
-                terms += m.loss_term(loss, np.float64(Y[r, c]), p)
+                terms += loss_term(loss, np.float64(Y[r, c]), p)
                 d = p - Y[r, c]
                 delta[r, c] = d * w if weighted else d
             rowloss[r] = terms * np.float64(w)
@@ -160,28 +168,28 @@ def kernels(dtype):
         activation's derivative, in place."""
         start, stride = cuda.grid(1), cuda.gridsize(1)
         rows, units = D.shape
-        key = m.layer_key(seed, t[0] + 1, layer)
+        key = layer_key(seed, t[0] + 1, layer) if dropout else seed
         for k in range(start, rows * units, stride):
             r = k // units
             c = k - r * units
             d = D[r, c]
             if dropout:
-                d = d * scale if m.kept(key, k, threshold) else zero
-            D[r, c] = m.derivative(code, src[r, c], d)
+                d = d * scale if kept(key, k, threshold) else zero
+            D[r, c] = derivative(code, src[r, c], d)
 
     @cuda.jit
     def optimizer_step(code, params, grad, state_a, state_b, n_coef, alpha, sw_sum,
                        rate, hyper, t):
         """The gradient (raw sums in grad: + alpha W for coefficients, over
         the weight sum) and the optimizer's step of t[0] + 1, in place."""
-        step_rate = m.step_rate(code, rate[0], hyper[0], hyper[1], t[0] + 1)
+        step_rate = rate_of(code, rate[0], hyper[0], hyper[1], t[0] + 1)
         a_l2 = T(alpha)
         divisor = sw_sum[0]
         for k in range(cuda.grid(1), params.size, cuda.gridsize(1)):
             coefficient = k < n_coef
             g = (grad[k] + a_l2 * params[k]) / divisor if coefficient \
                 else grad[k] / divisor
-            p, a, b = m.optimizer_step(code, params[k], g, state_a[k], state_b[k],
+            p, a, b = param_step(code, params[k], g, state_a[k], state_b[k],
                                        step_rate, hyper, coefficient)
             params[k] = p
             # SGD keeps its one state in state_a, RMSprop in state_b.

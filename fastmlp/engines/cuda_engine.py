@@ -27,8 +27,11 @@ same kernels in Python on host arrays, with NumPy's matmul for the GEMMs:
 slow, and only for the tests, on tiny shapes.
 """
 
+import contextlib
 import importlib.util
 import math
+import warnings
+import weakref
 
 import numpy as np
 import scipy.sparse as sp
@@ -87,9 +90,11 @@ class _Launcher:
         return max(1, math.ceil(n / 128)), 128
 
     def grid2d(self, rows, cols):
+        """(x over columns, y over rows), as permute reads them."""
         if self.simulated:
             return (1, 1), (2, 2)
-        return (max(1, min(math.ceil(rows / 8), 65535)), max(1, min(math.ceil(cols / 32), 64))), (8, 32)
+        return ((max(1, min(math.ceil(cols / 32), 64)), max(1, min(math.ceil(rows / 8), 65535))),
+                (32, 8))
 
     def reduction(self, n):
         if self.simulated:
@@ -151,6 +156,7 @@ class _GpuDevice:
         self._cuda, self._cublas = cuda, cublas
         self.stream = cuda.stream()
         self._handle = cublas.create()
+        self._finalizer = weakref.finalize(self, cublas.destroy, self._handle)
         cublas.set_stream(self._handle, int(self.stream.handle))
         # A workspace of our own: cuBLAS may not allocate one during graph
         # capture.
@@ -203,17 +209,24 @@ class _GpuDevice:
 
     def capture(self, issue):
         """A CUDA graph of what ``issue()`` launches on the stream,
-        instantiated (cuBLAS and Numba's launches both go to the stream)."""
+        instantiated (cuBLAS and Numba's launches both go to the stream).
+        Numba's deferred frees wait meanwhile: a free is illegal during a
+        capture."""
         from cuda.bindings import driver
 
         handle = int(self.stream.handle)
-        _check(driver.cuStreamBeginCapture(
-            handle, driver.CUstreamCaptureMode.CU_STREAM_CAPTURE_MODE_THREAD_LOCAL))
+        with self._cuda.defer_cleanup():
+            _check(driver.cuStreamBeginCapture(
+                handle, driver.CUstreamCaptureMode.CU_STREAM_CAPTURE_MODE_THREAD_LOCAL))
+            try:
+                issue()
+            finally:
+                graph = _check(driver.cuStreamEndCapture(handle))
         try:
-            issue()
-        finally:
-            graph = _check(driver.cuStreamEndCapture(handle))
-        graph_exec = _check(driver.cuGraphInstantiate(graph, 0))
+            graph_exec = _check(driver.cuGraphInstantiate(graph, 0))
+        except Exception:
+            driver.cuGraphDestroy(graph)
+            raise
         return graph, graph_exec
 
     def replay(self, graph):
@@ -231,9 +244,18 @@ class _GpuDevice:
         self.stream.synchronize()
 
     def close(self):
-        if self._handle:
-            self._cublas.destroy(self._handle)
-            self._handle = 0
+        self._finalizer()
+
+
+@contextlib.contextmanager
+def _quiet_launches():
+    """Numba warns of a grid too small to fill the GPU; the one-thread
+    launches (the loss, the step count) and small networks are so on
+    purpose."""
+    with warnings.catch_warnings():
+        warnings.filterwarnings(
+            "ignore", message=r"Grid size \d+ will likely result in GPU under-utilization")
+        yield
 
 
 def _check(result):
@@ -286,9 +308,20 @@ class CudaTrainer(Trainer):
         self._buffers = {}          # n_rows -> per-layer buffers
         self._epoch_data = None     # (order buffer, Xp, Yp, swp) of the shuffled epochs
         self._graph = None          # (key, graph) of the captured epoch
+        self._graphs_work = True
         self._epochs = 0
+        self.graph_epochs = 0       # epochs run by replaying a graph
         self._params = self._state = self._hyper = None
         self._code = 0
+
+    @property
+    def stream(self):
+        """The stream every launch of this fit goes to (0 in the simulator)."""
+        return self._device.stream
+
+    @property
+    def simulated(self):
+        return self._device.simulated
 
     # --------------------------------------------------------------- fit
 
@@ -332,21 +365,39 @@ class CudaTrainer(Trainer):
             self._upload_order(order)
         plan = self._epoch_plan(order is not None, n_samples, batch_size)
         key = (order is not None, n_samples, batch_size)
-        if _tunables.CUDA_GRAPHS and not device.simulated and self._epochs > 0:
-            if self._graph is None or self._graph[0] != key:
-                self._release_graph()
-                # Nothing may be allocated during a capture.
-                for rows in {batch_size, n_samples % batch_size} - {0}:
-                    self._layer_buffers(rows)
-                    self._rowloss(rows)
-                self._graph = (key, device.capture(plan))
-            device.replay(self._graph[1])
-        else:
-            plan()
+        with _quiet_launches():
+            if (_tunables.CUDA_GRAPHS and self._graphs_work and not device.simulated
+                    and self._epochs > 0):
+                if self._graph is None or self._graph[0] != key:
+                    self._release_graph()
+                    self._capture(key, plan, n_samples, batch_size)
+                if self._graph is not None:
+                    device.replay(self._graph[1])
+                    self.graph_epochs += 1
+                else:
+                    plan()
+            else:
+                plan()
         self._epochs += 1
         total = float(device.download(self._loss_sum)[0])
         optimizer.steps_taken(t + math.ceil(n_samples / batch_size))
         return total
+
+    def _capture(self, key, plan, n_samples, batch_size):
+        """Capture the epoch's launches as a graph (self._graph), or warn
+        once and launch eagerly from then on: a captured epoch never ran, so
+        running it eagerly instead is the same epoch."""
+        # Nothing may be allocated during a capture.
+        for rows in {batch_size, n_samples % batch_size} - {0}:
+            self._layer_buffers(rows)
+            self._rowloss(rows)
+        try:
+            self._graph = (key, self._device.capture(plan))
+        except Exception as exc:
+            self._graphs_work = False
+            warnings.warn(f"fastmlp's CUDA engine could not capture an epoch as a CUDA "
+                          f"graph ({exc}); it launches each kernel instead (slower, "
+                          f"same results).", RuntimeWarning, stacklevel=4)
 
     def _upload_order(self, order):
         device = self._device
@@ -508,10 +559,11 @@ class CudaTrainer(Trainer):
             device.upload(self._params, params)
         device.upload(self._loss_sum, np.zeros(1, np.float64))
         device.upload(self._t, np.zeros(1, np.int64))
-        self._loss_and_raw_gradient(self._X, self._Y, self._sw, self._params, False)
-        blocks, threads = self._launch.flat(self._params.size)
-        k.full_gradient[blocks, threads, device.stream](
-            self._params, self._grad, self._n_coef, self.network.alpha, self._sw_sum)
+        with _quiet_launches():
+            self._loss_and_raw_gradient(self._X, self._Y, self._sw, self._params, False)
+            blocks, threads = self._launch.flat(self._params.size)
+            k.full_gradient[blocks, threads, device.stream](
+                self._params, self._grad, self._n_coef, self.network.alpha, self._sw_sum)
         device.download(self._grad, grad)
         return float(device.download(self._loss_sum)[0]) / self.X.shape[0]
 
