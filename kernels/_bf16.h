@@ -220,24 +220,36 @@ static void fastmlp_pack_a(const float *a, int lda, int trans, int m, int k,
         }
         return;
     }
-    uint16_t *rows = fastmlp_bf16_buffer(2, (size_t) 2 * m);
+    /* Sixteen pairs of a's rows at a time: for each column i, gathers of
+     * the even and the odd rows' entries make 16 words of out's row i,
+     * stored at once. Parts split the pairs at multiples of 16 where they
+     * can (fastmlp_part_range's items are pairs; a ragged block masks). */
     uint32_t *words = (uint32_t *) out;
     Py_ssize_t stride = kp / 2;
-    for (int q = lo; q < hi; q++) {
-        int j = 2 * q;
-        if (j < k) {
-            fastmlp_convert_row(a + (Py_ssize_t) j * lda, m, rows);
-            if (j + 1 < k)
-                fastmlp_convert_row(a + (Py_ssize_t) (j + 1) * lda, m, rows + m);
-            else
-                memset(rows + m, 0, (size_t) m * 2);
-            for (int i = 0; i < m; i++)
-                words[i * stride + q] = (uint32_t) rows[i] | ((uint32_t) rows[m + i] << 16);
-            for (int i = m; i < m_pad; i++)
-                words[i * stride + q] = 0;
-        } else {
-            for (int i = 0; i < m_pad; i++)
-                words[i * stride + q] = 0;
+    __m512i offsets = _mm512_mullo_epi32(
+        _mm512_setr_epi32(0, 2, 4, 6, 8, 10, 12, 14, 16, 18, 20, 22, 24, 26, 28, 30),
+        _mm512_set1_epi32(lda));
+    for (int q0 = lo; q0 < hi; q0 += 16) {
+        int pairs = hi - q0 < 16 ? hi - q0 : 16;
+        int even_rows = (k - 2 * q0 + 1) / 2, odd_rows = (k - 2 * q0) / 2;
+        even_rows = even_rows < 0 ? 0 : (even_rows > pairs ? pairs : even_rows);
+        odd_rows = odd_rows < 0 ? 0 : (odd_rows > pairs ? pairs : odd_rows);
+        __mmask16 even_mask = (__mmask16) ((1u << even_rows) - 1u);
+        __mmask16 odd_mask = (__mmask16) ((1u << odd_rows) - 1u);
+        __mmask16 store_mask = (__mmask16) ((1u << pairs) - 1u);
+        const float *base = a + (Py_ssize_t) 2 * q0 * lda;
+        for (int i = 0; i < m_pad; i++) {
+            __m512i word = _mm512_setzero_si512();
+            if (i < m) {
+                __m512 even = _mm512_mask_i32gather_ps(_mm512_setzero_ps(), even_mask,
+                                                       offsets, base + i, 4);
+                __m512 odd = _mm512_mask_i32gather_ps(_mm512_setzero_ps(), odd_mask,
+                                                      offsets, base + lda + i, 4);
+                __m512i low = _mm512_cvtepu16_epi32((__m256i) _mm512_cvtneps_pbh(even));
+                __m512i high = _mm512_cvtepu16_epi32((__m256i) _mm512_cvtneps_pbh(odd));
+                word = _mm512_or_si512(low, _mm512_slli_epi32(high, 16));
+            }
+            _mm512_mask_storeu_epi32((void *) (words + i * stride + q0), store_mask, word);
         }
     }
 }
