@@ -103,6 +103,10 @@ def test_training_case_rows_and_table(tiny):
     table = _bench.format_table(rows).splitlines()
     assert table[0].split()[:3] == ["suite", "case", "model"]
     assert "vs numpy" in table[0]
+    # The machine next to the table: the CPU and its extensions.
+    cpu = [line for line in table if line.startswith("CPU: ")]
+    assert cpu == [_bench.cpu_description()]
+    assert "extensions: " in cpu[0] and "bfloat16 GEMMs: " in cpu[0]
     body = table[2:table.index("")]
     assert len(body) == len(models)
     for line, model in zip(body, models):
@@ -577,3 +581,35 @@ def test_torch_rows_start_where_the_estimator_starts(tiny, monkeypatch):
     for order in seen["orders"]:
         rs.shuffle(positions)
         np.testing.assert_array_equal(order, positions)
+
+
+def test_cpu_description_names_the_extensions():
+    line = _bench.cpu_description()
+    flags = set()
+    with open("/proc/cpuinfo") as cpuinfo:
+        for entry in cpuinfo:
+            if entry.startswith("flags"):
+                flags = set(entry.split(":", 1)[1].split())
+                break
+    for flag in ("avx2", "avx512f", "avx512_bf16", "amx_tile", "amx_bf16"):
+        assert (f" {flag}" in line) == (flag in flags), flag
+    from fastmlp._kernels import _train
+
+    assert line.endswith(_train.bf16_support() or "none (no AMX nor AVX512-BF16)")
+
+
+def test_mnist_bfloat16_rows(monkeypatch):
+    # Only in float32 cases; fastmlp's where the CPU has a kernel.
+    from fastmlp._kernels import _train
+
+    X, y, X_test, y_test = _bench.mnist_data("float32", 300, 100)
+    monkeypatch.setattr(_bench.training, "mnist_data",
+                        lambda dtype, n, m: (X.astype(dtype), y, X_test.astype(dtype),
+                                             y_test))
+    rows = _bench.bench_mnist(models=["fastmlp[cpu]"], epochs=1,
+                              cases=(((8,), 50, "float32"), ((8,), 50, "float64")))
+    models = [(row["dtype"], row["model"]) for row in rows]
+    bf16 = [("float32", "fastmlp[cpu] bfloat16")] if _train.bf16_support() else []
+    assert models == [("float32", "fastmlp[cpu]"), *bf16, ("float64", "fastmlp[cpu]")]
+    if bf16:
+        assert rows[1]["vs_cpu"] == pytest.approx(rows[0]["seconds"] / rows[1]["seconds"])

@@ -53,9 +53,9 @@ from .gpu import (bench_cuda, bench_cuda_case, cuda_skip_reason, cuda_targets,
                   describe_gpu, initial_weights, torch_skip_reason)
 from .inference import bench_inference
 from .memory import RssRise, heap_peak_mb
-from .models import (TorchMLPClassifier, available_models,
-                     classifier_layer_units, engine_names, fit_quietly,
-                     make_default_model, make_model, torch_available)
+from .models import (TorchMLPClassifier, available_models, bf16_models,
+                     classifier_layer_units, cpu_description, engine_names,
+                     fit_quietly, make_default_model, make_model, torch_available)
 from .report import (BASELINES, COLUMNS, CUDA_COLUMNS, _log, describe_environment,
                      format_cuda_table, format_table, speedups, write_json)
 from .startup import bench_startup, first_fit_script, time_first_fit, time_import
@@ -76,7 +76,8 @@ __all__ = [
     "CUDA_MODELS", "CUDA_EPOCHS", "CUDA_WARMUP_EPOCHS", "CUDA_JSON",
     "quick_from_env", "mnist_data", "tabular_data", "small_data", "digits_data",
     "threads_data", "cuda_quick_data",
-    "engine_names", "torch_available", "available_models", "TorchMLPClassifier",
+    "engine_names", "torch_available", "available_models", "bf16_models",
+    "cpu_description", "TorchMLPClassifier",
     "make_model", "make_default_model", "classifier_layer_units", "fit_quietly",
     "gemm_work", "forward_work", "matmul_call_overhead", "gemm_floor",
     "gemm_peak", "use_best_peaks", "epoch_references",

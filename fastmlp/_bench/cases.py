@@ -47,6 +47,10 @@ TABULAR_CLASSES = 3
 PEAK_SIZE = 2048
 STARTUP_EPOCHS = 20
 TORCH = "pytorch"
+# matmul_precision="bfloat16" rows (float32 cases, where the CPU has a
+# bfloat16 kernel; PyTorch's under torch.autocast("cpu", torch.bfloat16)).
+BF16 = "fastmlp[cpu] bfloat16"
+TORCH_BF16 = "pytorch bfloat16"
 
 # The small suite: scikit-learn's bundled data sets, every solver, default
 # settings. Classification but for diabetes.

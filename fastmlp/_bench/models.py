@@ -12,7 +12,7 @@ import warnings
 
 import numpy as np
 
-from .cases import TORCH
+from .cases import BF16, TORCH, TORCH_BF16
 
 
 def engine_names():
@@ -42,6 +42,46 @@ def available_models(torch=True):
     return models
 
 
+def bf16_models(torch=True):
+    """The bfloat16 rows this machine can run (float32 cases only): fastmlp's
+    where the CPU has AMX or AVX512-BF16, PyTorch's autocast where it is
+    installed."""
+    from .._kernels import _train
+
+    models = []
+    if "cpu" in engine_names() and _train.bf16_support() is not None:
+        models.append(BF16)
+    if torch and torch_available():
+        models.append(TORCH_BF16)
+    return models
+
+
+def cpu_description():
+    """The CPU's model name and the vector and matrix extensions that matter
+    here, with the bfloat16 kernel fastmlp runs on it: one line."""
+    import platform
+
+    from .._kernels import _train
+
+    name, flags = platform.processor() or platform.machine(), set()
+    try:
+        with open("/proc/cpuinfo") as cpuinfo:
+            for line in cpuinfo:
+                key, _, value = line.partition(":")
+                if key.strip() == "model name":
+                    name = value.strip()
+                elif key.strip() == "flags":
+                    flags = set(value.split())
+                    break
+    except OSError:
+        pass
+    wanted = ("avx2", "fma", "avx512f", "avx512_vnni", "avx512_bf16", "amx_tile",
+              "amx_bf16", "amx_int8")
+    present = [flag for flag in wanted if flag in flags] or ["(not listed)"]
+    return (f"CPU: {name}; extensions: {' '.join(present)}; fastmlp's bfloat16 "
+            f"GEMMs: {_train.bf16_support() or 'none (no AMX nor AVX512-BF16)'}")
+
+
 def _blas_threads():
     """Threads of the BLAS that NumPy uses (what the other models are given)."""
     from threadpoolctl import threadpool_info
@@ -63,13 +103,25 @@ class TorchMLPClassifier:
     """
 
     def __init__(self, hidden_layer_sizes=(100,), batch_size=200, max_iter=200,
-                 learning_rate_init=1e-3, alpha=1e-4, random_state=0):
+                 learning_rate_init=1e-3, alpha=1e-4, random_state=0, autocast=False):
         self.hidden_layer_sizes = hidden_layer_sizes
         self.batch_size = batch_size
         self.max_iter = max_iter
         self.learning_rate_init = learning_rate_init
         self.alpha = alpha
         self.random_state = random_state
+        # torch.autocast("cpu", torch.bfloat16) around the forward pass and
+        # loss: PyTorch's bfloat16 GEMMs with float32 master weights.
+        self.autocast = autocast
+
+    def _autocast(self):
+        import contextlib
+
+        import torch
+
+        if not self.autocast:
+            return contextlib.nullcontext()
+        return torch.autocast("cpu", dtype=torch.bfloat16)
 
     def fit(self, X, y):
         import torch
@@ -105,7 +157,8 @@ class TorchMLPClassifier:
             for start in range(0, n_samples, self.batch_size):
                 rows = order[start:start + self.batch_size]
                 optimizer.zero_grad(set_to_none=True)
-                loss = loss_fn(model(X[rows]), Y[rows])
+                with self._autocast():
+                    loss = loss_fn(model(X[rows]), Y[rows])
                 loss.backward()
                 optimizer.step()
         return self
@@ -121,8 +174,8 @@ class TorchMLPClassifier:
     def predict_proba(self, X):
         import torch
 
-        with torch.no_grad():
-            return torch.softmax(self.model_(self._tensor(X)), dim=1).numpy()
+        with torch.no_grad(), self._autocast():
+            return torch.softmax(self.model_(self._tensor(X)).float(), dim=1).numpy()
 
     def predict(self, X):
         return self.classes_[np.argmax(self.predict_proba(X), axis=1)]
@@ -135,9 +188,11 @@ def make_model(model, hidden_layer_sizes, batch_size, epochs, random_state=0,
                options=None):
     """An unfitted classifier for a row name, set to run exactly ``epochs``;
     ``options``: fastmlp parameters beyond scikit-learn's."""
-    if model == TORCH:
+    if model in (TORCH, TORCH_BF16):
         return TorchMLPClassifier(hidden_layer_sizes, batch_size, epochs,
-                                  random_state=random_state)
+                                  random_state=random_state, autocast=model == TORCH_BF16)
+    if model == BF16:
+        model, options = "fastmlp[cpu]", {**(options or {}), "matmul_precision": "bfloat16"}
     cls, engine = _estimator_class(model)
     return cls(
         hidden_layer_sizes=hidden_layer_sizes, batch_size=batch_size,

@@ -6,11 +6,12 @@ import textwrap
 
 import numpy as np
 
-from .models import _blas_threads, engine_names, torch_available
+from .models import _blas_threads, cpu_description, engine_names, torch_available
 
 
 # The rows each row's speed-ups are taken against: key, then the model named.
-BASELINES = (("vs_sklearn", "sklearn"), ("vs_numpy", "fastmlp[numpy]"))
+BASELINES = (("vs_sklearn", "sklearn"), ("vs_numpy", "fastmlp[numpy]"),
+             ("vs_cpu", "fastmlp[cpu]"), ("vs_torch_bf16", "pytorch bfloat16"))
 
 
 def speedups(seconds, baselines):
@@ -49,8 +50,8 @@ def _cell(value, spec, suffix=""):
     return "-" if value is None else f"{value:{spec}}{suffix}"
 
 
-COLUMNS = ("suite", "case", "model", "time", "vs sklearn", "vs numpy", "/floor",
-           "/roofline", "accuracy", "heap MB", "RSS MB")
+COLUMNS = ("suite", "case", "model", "time", "vs sklearn", "vs numpy", "vs cpu",
+           "vs torch bf16", "/floor", "/roofline", "accuracy", "heap MB", "RSS MB")
 
 
 def _aligned(cells, n_left):
@@ -75,6 +76,8 @@ def format_table(rows):
             row["suite"], row["case"], row["model"], _format_time(row),
             _cell(row.get("vs_sklearn"), ".2f", "x"),
             _cell(row.get("vs_numpy"), ".2f", "x"),
+            _cell(row.get("vs_cpu"), ".2f", "x"),
+            _cell(row.get("vs_torch_bf16"), ".2f", "x"),
             _cell(row.get("floor_ratio"), ".2f"),
             _cell(row.get("roofline_ratio"), ".2f"),
             _cell(row.get("accuracy"), ".4f"),
@@ -83,9 +86,12 @@ def format_table(rows):
         ))
     lines = _aligned(cells, 3)
     notes = [
+        cpu_description(),
         "vs sklearn, vs numpy: the time of scikit-learn's row and of the pure-NumPy"
         " engine's (fastmlp[numpy]) in the same case over the row's (higher is"
-        " faster).",
+        " faster); vs cpu, vs torch bf16: the same against fastmlp's cpu engine"
+        " in the data's dtype and PyTorch under bfloat16 autocast (the"
+        " 'bfloat16' rows: matmul_precision='bfloat16', float32 cases only).",
         "accuracy: on held-out data (R^2 for the small suite's diabetes rows).",
         "/floor: time over the same GEMMs timed alone (np.matmul, real shapes);"
         " /roofline: time over GEMM work / the GEMM peak below.",

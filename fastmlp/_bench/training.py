@@ -21,12 +21,13 @@ import numpy as np
 from .cases import (DIGITS_CASES, DIGITS_EPOCHS, MNIST_CASES, MNIST_TEST,
                     MNIST_TRAIN, MNIST_TRAIN_QUICK, OPTIONS, OPTIONS_CASES,
                     OPTIONS_ENGINE, PEAK_SIZE, SMALL_DATASETS, SMALL_SOLVERS,
-                    TABULAR_CASE, TABULAR_TEST, TABULAR_TRAIN, TORCH, _case_name)
+                    TABULAR_CASE, TABULAR_TEST, TABULAR_TRAIN, TORCH, TORCH_BF16,
+                    BF16, _case_name)
 from .data import digits_data, mnist_data, small_data, tabular_data
 from .floors import _batch_sizes, gemm_floor, gemm_peak, gemm_work, use_best_peaks
 from .memory import RssRise, heap_peak_mb
-from .models import (available_models, classifier_layer_units, fit_quietly,
-                     make_default_model, make_model)
+from .models import (available_models, bf16_models, classifier_layer_units,
+                     fit_quietly, make_default_model, make_model)
 from .report import _add_speedups, _format_time, _log
 
 
@@ -75,7 +76,7 @@ def time_training(model, X, y, X_test, y_test, hidden_layer_sizes, batch_size,
     accuracy = float(estimator.score(X_test, y_test))
     del estimator
     heap = None
-    if memory and model != TORCH:
+    if memory and model not in (TORCH, TORCH_BF16):
         heap = heap_peak_mb(lambda: fit_quietly(
             make_model(model, hidden_layer_sizes, batch_size, 1), X, y))
     return {"seconds_per_epoch": best / epochs, "accuracy": accuracy,
@@ -90,8 +91,10 @@ def bench_training_case(suite, X, y, X_test, y_test, hidden_layer_sizes,
     ``per`` is 'epoch' (rows report seconds per epoch) or 'step' (seconds per
     minibatch step).
     """
-    models = available_models() if models is None else list(models)
     dtype = np.dtype(X.dtype).name
+    models = available_models() if models is None else list(models)
+    if dtype != "float32":      # bfloat16 rows are float32 models
+        models = [model for model in models if model not in (BF16, TORCH_BF16)]
     n_samples = X.shape[0]
     layer_units = classifier_layer_units(X, y, hidden_layer_sizes)
     case = _case_name(hidden_layer_sizes, batch_size, dtype)
@@ -131,11 +134,17 @@ def bench_training_case(suite, X, y, X_test, y_test, hidden_layer_sizes,
 
 def bench_mnist(quick=False, epochs=None, models=None, cases=MNIST_CASES,
                 n_train=None, n_test=MNIST_TEST, log=None, threads=None, **kwargs):
-    """Suite 1: MNIST-shaped data, seconds per epoch and held-out accuracy.
+    """Suite 1: MNIST-shaped data, seconds per epoch and held-out accuracy;
+    with the bfloat16 rows in the float32 cases.
 
     (``threads`` is applied by ``run``, around every suite.)
     """
     n_train = n_train or (MNIST_TRAIN_QUICK if quick else MNIST_TRAIN)
+    models = available_models() if models is None else list(models)
+    # With fastmlp's cpu engine (and PyTorch), their bfloat16 rows, where
+    # this CPU has a bfloat16 kernel (float32 cases).
+    models += [model for model in bf16_models(torch=TORCH in models)
+               if model == TORCH_BF16 or "fastmlp[cpu]" in models]
     rows = []
     for hidden, batch, dtype in cases:
         X, y, X_test, y_test = mnist_data(dtype, n_train, n_test)
