@@ -53,6 +53,13 @@ class Recorder:
                 if hook == "end" and task == name]
 
 
+def fit_recorded(X, y, recorder=None, **params):
+    """A classifier fitted with a Recorder set: (estimator, recorder)."""
+    recorder = Recorder() if recorder is None else recorder
+    params = {"hidden_layer_sizes": (8,), "random_state": 0, **params}
+    return MLPClassifier(**params).set_callbacks(recorder).fit(X, y), recorder
+
+
 @pytest.fixture
 def small_digits(digits):
     X, y = digits
@@ -62,10 +69,7 @@ def small_digits(digits):
 @pytest.mark.parametrize("solver", STOCHASTIC)
 def test_one_root_task_and_one_subtask_per_epoch(small_digits, solver):
     X, y = small_digits
-    recorder = Recorder()
-    est = MLPClassifier(hidden_layer_sizes=(8,), solver=solver, max_iter=4,
-                        random_state=0).set_callbacks(recorder)
-    est.fit(X, y)
+    est, recorder = fit_recorded(X, y, solver=solver, max_iter=4)
     hooks = [(hook, task, task_id) for hook, task, task_id, _ in recorder.calls]
     epochs = [call for i in range(4)
               for call in (("begin", "epoch", i), ("end", "epoch", i))]
@@ -78,10 +82,7 @@ def test_one_root_task_and_one_subtask_per_epoch(small_digits, solver):
 
 def test_lbfgs_one_subtask_per_iteration(small_digits):
     X, y = small_digits
-    recorder = Recorder()
-    est = MLPClassifier(hidden_layer_sizes=(8,), solver="lbfgs", max_iter=6,
-                        random_state=0).set_callbacks(recorder)
-    est.fit(X, y)
+    est, recorder = fit_recorded(X, y, solver="lbfgs", max_iter=6)
     ends = recorder.subtask_ends("lbfgs-iter")
     # scipy reports each iteration after it ran; the subtask opened after
     # the last one never runs and ends empty, as in LogisticRegression.
@@ -106,10 +107,7 @@ def test_partial_fit_is_a_leaf(small_digits):
 @pytest.mark.parametrize("solver", ["adam", "lbfgs"])
 def test_fitted_estimator_is_the_model_of_that_moment(small_digits, solver):
     X, y = small_digits
-    recorder = Recorder()
-    est = MLPClassifier(hidden_layer_sizes=(8,), solver=solver, max_iter=5,
-                        random_state=0).set_callbacks(recorder)
-    est.fit(X, y)
+    est, recorder = fit_recorded(X, y, solver=solver, max_iter=5)
     task = "epoch" if solver == "adam" else "lbfgs-iter"
     ends = recorder.subtask_ends(task)
     for k in (1, 3):
@@ -150,10 +148,8 @@ def test_hooks_get_the_users_labels_and_weights(small_digits):
 
 def test_early_stopping_subtasks_see_the_training_rows(small_digits):
     X, y = small_digits
-    recorder = Recorder()
-    est = MLPClassifier(hidden_layer_sizes=(8,), max_iter=3, early_stopping=True,
-                        validation_fraction=0.25, random_state=0).set_callbacks(recorder)
-    est.fit(X, y)
+    est, recorder = fit_recorded(X, y, max_iter=3, early_stopping=True,
+                                 validation_fraction=0.25)
     root_begin = recorder.calls[1][3]
     assert root_begin["X"] is X
     epoch = recorder.subtask_ends("epoch")[0]
