@@ -329,3 +329,34 @@ def test_kernels_compile_for_the_gpu_and_float32_stays_float32():
     for name in ("permute", "hidden_forward", "hidden_backward", "column_sums",
                  "advance"):
         assert counts["float32", name] == 0, name
+
+
+def test_cublas_binding_declares_what_the_engine_calls():
+    # No cuBLAS here to call; its prototypes are checked against the calls.
+    from fastmlp.engines import _cublas
+
+    assert set(_cublas._PROTOTYPES) == {
+        "cublasCreate_v2", "cublasDestroy_v2", "cublasSetStream_v2",
+        "cublasSetWorkspace_v2", "cublasSetMathMode", "cublasSgemm_v2",
+        "cublasDgemm_v2"}
+    # handle, transa, transb, m, n, k, alpha, A, lda, B, ldb, beta, C, ldc
+    assert len(_cublas._PROTOTYPES["cublasSgemm_v2"]) == 14
+    assert (_cublas.CUBLAS_OP_N, _cublas.CUBLAS_OP_T) == (0, 1)
+    assert _cublas.CUBLAS_TF32_TENSOR_OP_MATH == 3
+
+
+@gpu
+def test_cublas_gemm_row_major_on_the_device():
+    from numba import cuda
+
+    from fastmlp.engines.cuda_engine import _GpuDevice
+
+    device = _GpuDevice()
+    rng = np.random.RandomState(0)
+    for trans_a, trans_b in ((False, False), (True, False), (False, True)):
+        a = rng.normal(size=(9, 7) if trans_a else (7, 9))
+        b = rng.normal(size=(5, 9) if trans_b else (9, 5))
+        c = cuda.device_array((7, 5))
+        device.gemm(cuda.to_device(a), cuda.to_device(b), c, trans_a, trans_b)
+        expected = (a.T if trans_a else a) @ (b.T if trans_b else b)
+        assert_allclose(c.copy_to_host(), expected, rtol=1e-12)

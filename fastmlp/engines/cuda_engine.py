@@ -14,9 +14,9 @@ kernel; for the output a fused activation + loss + delta kernel; the
 minibatch's loss; per layer the weight-gradient GEMM, a column sum and,
 below the top, the delta GEMM and a fused dropout + derivative kernel; one
 fused gradient + optimizer kernel over the flat buffer; and a one-thread
-kernel that counts the step. GEMMs run in cuBLAS (nvmath-python's
-bindings, which work under stream capture), everything else in Numba CUDA
-kernels (_cuda_kernels).
+kernel that counts the step. GEMMs run in cuBLAS, called through ctypes
+(_cublas: a plain C call, legal under stream capture), everything else in
+Numba CUDA kernels (_cuda_kernels).
 
 Epochs after the first are captured once per fit as a CUDA graph and
 replayed, one launch per epoch: no host work per step. (``CUDA_GRAPHS`` in
@@ -55,7 +55,7 @@ def unavailable_reason():
     """Why backend='cuda' cannot run here, or None when it can."""
     if importlib.util.find_spec("numba_cuda") is None:
         return ("backend='cuda' needs the CUDA extra, which is not installed: "
-                "pip install \"fastmlp[cuda]\" (numba-cuda, nvmath-python, cuBLAS).")
+                "pip install \"fastmlp[cuda]\" (numba-cuda, cuBLAS).")
     if _simulated():
         return None
     try:
@@ -66,9 +66,13 @@ def unavailable_reason():
                     "is False (no device, or no driver).")
     except Exception as exc:          # a broken driver or toolkit
         return f"backend='cuda' cannot start CUDA: {exc}"
-    if importlib.util.find_spec("nvmath") is None:
-        return ("backend='cuda' needs nvmath-python's cuBLAS bindings: "
-                "pip install \"fastmlp[cuda]\".")
+    try:
+        from . import _cublas
+
+        _cublas.library()
+    except Exception as exc:
+        return ("backend='cuda' needs cuBLAS (the nvidia-cublas wheel, or a CUDA "
+                f"toolkit's): pip install \"fastmlp[cuda]\" ({exc}).")
     return None
 
 
@@ -151,19 +155,19 @@ class _GpuDevice:
 
     def __init__(self):
         from numba import cuda
-        from nvmath.bindings import cublas
 
-        self._cuda, self._cublas = cuda, cublas
+        from . import _cublas
+
+        self._cuda, self._cublas = cuda, _cublas
         self.stream = cuda.stream()
-        self._handle = cublas.create()
-        self._finalizer = weakref.finalize(self, cublas.destroy, self._handle)
-        cublas.set_stream(self._handle, int(self.stream.handle))
         # A workspace of our own: cuBLAS may not allocate one during graph
         # capture.
         self._workspace = cuda.device_array(self.WORKSPACE_BYTES, np.uint8,
                                             stream=self.stream)
-        cublas.set_workspace(self._handle, self._pointer(self._workspace),
-                             self.WORKSPACE_BYTES)
+        self._handle = _cublas.Handle(int(self.stream.handle),
+                                      self._pointer(self._workspace),
+                                      self.WORKSPACE_BYTES)
+        self._finalizer = weakref.finalize(self, self._handle.destroy)
         self._one = {np.dtype(t): np.ones(1, t) for t in (np.float32, np.float64)}
         self._zero = {np.dtype(t): np.zeros(1, t) for t in (np.float32, np.float64)}
 
@@ -189,23 +193,21 @@ class _GpuDevice:
         return out
 
     def set_math_mode(self, precision):
-        modes = {None: self._cublas.Math.DEFAULT_MATH,
-                 "tf32": self._cublas.Math.TF32_TENSOR_OP_MATH}
-        self._cublas.set_math_mode(self._handle, int(modes[precision]))
+        modes = {None: self._cublas.CUBLAS_DEFAULT_MATH,
+                 "tf32": self._cublas.CUBLAS_TF32_TENSOR_OP_MATH}
+        self._handle.set_math_mode(modes[precision])
 
     def gemm(self, A, B, C, trans_a=False, trans_b=False):
         """C = op(A) @ op(B), all row-major: cuBLAS (column-major) computes
         C^T = op(B)^T op(A)^T on the same memory."""
         m, n = C.shape
         k = A.shape[0] if trans_a else A.shape[1]
-        op = self._cublas.Operation
+        t, no = self._cublas.CUBLAS_OP_T, self._cublas.CUBLAS_OP_N
         dtype = C.dtype
-        gemm = self._cublas.sgemm if dtype == np.float32 else self._cublas.dgemm
-        gemm(self._handle,
-             int(op.T if trans_b else op.N), int(op.T if trans_a else op.N),
-             n, m, k, self._one[dtype].ctypes.data,
-             self._pointer(B), B.shape[1], self._pointer(A), A.shape[1],
-             self._zero[dtype].ctypes.data, self._pointer(C), n)
+        self._handle.gemm(dtype == np.float64, t if trans_b else no, t if trans_a else no,
+                          n, m, k, self._one[dtype].ctypes.data,
+                          self._pointer(B), B.shape[1], self._pointer(A), A.shape[1],
+                          self._zero[dtype].ctypes.data, self._pointer(C), n)
 
     def capture(self, issue):
         """A CUDA graph of what ``issue()`` launches on the stream,
