@@ -58,6 +58,13 @@ static double fastmlp_sum_squares_f32(const float *x, ptrdiff_t n) {
  *         param += (-lr_t * m) / (sqrt(v) + eps)
  *   SGD:  scaled = lr * g; velocity = velocity * mu - scaled;
  *         param += mu * velocity - scaled (Nesterov) or velocity */
+/* Whether x is 2^k, with 2^-k a normal number of float32 (dividing by it
+ * and multiplying by its reciprocal then give the same bits). */
+static inline int fastmlp_power_of_two(double x) {
+    int exponent;
+    return frexp(x, &exponent) == 0.5 && exponent >= -120 && exponent <= 120;
+}
+
 #define FASTMLP_ADAM_STEP(NAME, T, SQRT)                                      \
 FASTMLP_MULTIVERSION                                                          \
 static void NAME(T *params, const T *grad, T *m, T *v, ptrdiff_t n_params,   \
@@ -67,6 +74,17 @@ static void NAME(T *params, const T *grad, T *m, T *v, ptrdiff_t n_params,   \
     const T b1 = (T) beta_1, c1 = (T) (1 - beta_1);                          \
     const T b2 = (T) beta_2, c2 = (T) (1 - beta_2), eps = (T) epsilon;       \
     ptrdiff_t i;                                                             \
+    if (fastmlp_power_of_two(sw_sum)) {                                      \
+        /* x / s and x * (1 / s) round the same exact value: same bits. */   \
+        const T r = (T) (1.0 / sw_sum);                                      \
+        for (i = 0; i < n_params; i++) {                                     \
+            T g = i < n_coef ? (grad[i] + a * params[i]) * r : grad[i] * r;  \
+            m[i] = m[i] * b1 + c1 * g;                                       \
+            v[i] = v[i] * b2 + c2 * (g * g);                                 \
+            params[i] += neg_lr * m[i] / (SQRT(v[i]) + eps);                 \
+        }                                                                    \
+        return;                                                              \
+    }                                                                        \
     for (i = 0; i < n_params; i++) {                                         \
         T g = i < n_coef ? (grad[i] + a * params[i]) / s : grad[i] / s;      \
         m[i] = m[i] * b1 + c1 * g;                                           \

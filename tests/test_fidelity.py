@@ -75,6 +75,17 @@ def test_batches_of_one_row_with_weights(backend):
               batch_size=1, max_iter=4, random_state=0)
 
 
+def test_power_of_two_batches(backend):
+    # Batches of 2^k rows: the optimizer multiplies by 1 / 2^k instead of
+    # dividing (the same bits), the last batch (6 rows) divides.
+    rs = np.random.RandomState(7)
+    X = rs.randn(134, 11)
+    y = rs.randint(4, size=134)
+    _fit_both(backend, SkClassifier, MLPClassifier, X, y,
+              hidden_layer_sizes=(16, 8), solver="adam", batch_size=32,
+              alpha=0.01, max_iter=6, random_state=2)
+
+
 def test_one_unit_and_one_output_weighted(backend):
     # A single output column: NumPy sums its loss, its intercept gradient
     # and the weights pairwise; one hidden unit: GEMV and the outer product.
