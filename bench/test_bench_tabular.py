@@ -1,4 +1,5 @@
-"""Suite 2: small tabular data (10000x20, 3 classes), hidden (32,), batch 32.
+"""Suite 2: small tabular data (10000x20, 3 classes), hidden (32,), batch 32,
+float32 and float64.
 
 Time per minibatch step (epoch time / minibatches per epoch): where Python
 overhead per step, not arithmetic, is the cost.
@@ -15,14 +16,17 @@ EPOCHS = 2 if QUICK else 5
 MODELS = _bench.available_models()
 
 
+CASES = {_bench._case_name(*case): case for case in _bench.TABULAR_CASES}
+
+
 @pytest.fixture(scope="module")
 def data():
-    return _bench.tabular_data(_bench.TABULAR_CASE[2])
+    return {dtype: _bench.tabular_data(dtype) for _, _, dtype in CASES.values()}
 
 
 @pytest.mark.parametrize("model", MODELS)
-def test_tabular_step(time_training, data, model):
-    hidden, batch_size, dtype = _bench.TABULAR_CASE
-    time_training("tabular", _bench._case_name(hidden, batch_size, dtype), model,
-                  data, hidden, batch_size, dtype, EPOCHS, rounds=1 if QUICK else 3,
-                  per_step=True)
+@pytest.mark.parametrize("case", list(CASES))
+def test_tabular_step(time_training, data, case, model):
+    hidden, batch_size, dtype = CASES[case]
+    time_training("tabular", case, model, data[dtype], hidden, batch_size, dtype,
+                  EPOCHS, rounds=1 if QUICK else 3, per_step=True)

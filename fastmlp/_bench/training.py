@@ -21,7 +21,7 @@ import numpy as np
 from .cases import (DIGITS_CASES, DIGITS_EPOCHS, MNIST_CASES, MNIST_TEST,
                     MNIST_TRAIN, MNIST_TRAIN_QUICK, OPTIONS, OPTIONS_CASES,
                     OPTIONS_ENGINE, PEAK_SIZE, SMALL_DATASETS, SMALL_SOLVERS,
-                    TABULAR_CASE, TABULAR_TEST, TABULAR_TRAIN, TORCH, TORCH_BF16,
+                    TABULAR_CASES, TABULAR_TEST, TABULAR_TRAIN, TORCH, TORCH_BF16,
                     BF16, _case_name)
 from .data import digits_data, mnist_data, small_data, tabular_data
 from .floors import _batch_sizes, gemm_floor, gemm_peak, gemm_work, use_best_peaks
@@ -197,13 +197,16 @@ def bench_options(quick=False, epochs=None, models=None, cases=OPTIONS_CASES,
 
 def bench_tabular(quick=False, epochs=None, models=None, n_train=TABULAR_TRAIN,
                   n_test=TABULAR_TEST, log=None, threads=None, **kwargs):
-    """Suite 2: 10000x20, 3 classes, hidden (32,), batch 32: time per step."""
-    hidden, batch, dtype = TABULAR_CASE
-    X, y, X_test, y_test = tabular_data(dtype, n_train, n_test)
+    """Suite 2: 10000x20, 3 classes, hidden (32,), batch 32, float32 and
+    float64: time per step."""
     kwargs.setdefault("rounds", 1 if quick else 3)
-    return bench_training_case(
-        "tabular", X, y, X_test, y_test, hidden, batch,
-        epochs or (2 if quick else 5), models, per="step", log=log, **kwargs)
+    rows = []
+    for hidden, batch, dtype in TABULAR_CASES:
+        X, y, X_test, y_test = tabular_data(dtype, n_train, n_test)
+        rows += bench_training_case(
+            "tabular", X, y, X_test, y_test, hidden, batch,
+            epochs or (2 if quick else 5), models, per="step", log=log, **kwargs)
+    return rows
 
 
 def bench_small(quick=False, models=None, rounds=None, datasets=SMALL_DATASETS,
