@@ -389,23 +389,87 @@ static void fastmlp_amx_kernel(const uint16_t *ap, const uint16_t *bp, int m, in
     _tile_release();
 }
 
-/* C = Ap @ Bp with AVX512-BF16: per row of C, 16 columns at a time,
- * vdpbf16ps over pairs of k. */
+/* C = Ap @ Bp with AVX512-BF16: blocks of 4 rows x 4 16-column blocks of
+ * C in 16 accumulators (4 broadcasts of A and 4 loads of B feed 16
+ * vdpbf16ps per pair of k), the edges a row and a column block at a time.
+ * Every entry of C sums its pairs of k in the same order either way. */
 __attribute__((target("avx512f,avx512bf16")))
 static void fastmlp_avx512_bf16_kernel(const uint16_t *ap, const uint16_t *bp, int m,
                                        int n, int kp, float *c, int ldc, int i_lo,
                                        int i_hi, int j_lo, int j_hi)
 {
-    for (int i = 32 * i_lo; i < m && i < 32 * i_hi; i++) {
+    int i_end = 32 * i_hi < m ? 32 * i_hi : m;
+    int pairs = kp / 2;
+    Py_ssize_t block = (Py_ssize_t) pairs * 32;      /* bf16 per B block */
+    int i = 32 * i_lo;
+    for (; i + 4 <= i_end; i += 4) {
+        const uint32_t *a0 = (const uint32_t *) (ap + (Py_ssize_t) i * kp);
+        const uint32_t *a1 = a0 + pairs, *a2 = a1 + pairs, *a3 = a2 + pairs;
+        int jb = j_lo;
+        for (; jb + 4 <= j_hi; jb += 4) {
+            __m512 acc[4][4];
+            for (int r = 0; r < 4; r++)
+                for (int q = 0; q < 4; q++)
+                    acc[r][q] = _mm512_setzero_ps();
+            const uint16_t *b0 = bp + jb * block;
+            for (int p = 0; p < pairs; p++) {
+                __m512bh b[4];
+                for (int q = 0; q < 4; q++)
+                    b[q] = (__m512bh) _mm512_loadu_si512(
+                        (const void *) (b0 + q * block + p * 32));
+                __m512bh x0 = (__m512bh) _mm512_set1_epi32((int) a0[p]);
+                __m512bh x1 = (__m512bh) _mm512_set1_epi32((int) a1[p]);
+                __m512bh x2 = (__m512bh) _mm512_set1_epi32((int) a2[p]);
+                __m512bh x3 = (__m512bh) _mm512_set1_epi32((int) a3[p]);
+                for (int q = 0; q < 4; q++) {
+                    acc[0][q] = _mm512_dpbf16_ps(acc[0][q], x0, b[q]);
+                    acc[1][q] = _mm512_dpbf16_ps(acc[1][q], x1, b[q]);
+                    acc[2][q] = _mm512_dpbf16_ps(acc[2][q], x2, b[q]);
+                    acc[3][q] = _mm512_dpbf16_ps(acc[3][q], x3, b[q]);
+                }
+            }
+            for (int q = 0; q < 4; q++) {
+                int cols = n - 16 * (jb + q);
+                if (cols <= 0)
+                    break;
+                __mmask16 mask = cols >= 16 ? (__mmask16) 0xffff
+                                            : (__mmask16) ((1u << cols) - 1u);
+                for (int r = 0; r < 4; r++)
+                    _mm512_mask_storeu_ps(c + (Py_ssize_t) (i + r) * ldc + 16 * (jb + q),
+                                          mask, acc[r][q]);
+            }
+        }
+        /* The last column blocks, four rows at a time. */
+        for (; jb < j_hi; jb++) {
+            const uint16_t *b0 = bp + jb * block;
+            __m512 acc0 = _mm512_setzero_ps(), acc1 = acc0, acc2 = acc0, acc3 = acc0;
+            for (int p = 0; p < pairs; p++) {
+                __m512bh b = (__m512bh) _mm512_loadu_si512((const void *) (b0 + p * 32));
+                acc0 = _mm512_dpbf16_ps(acc0, (__m512bh) _mm512_set1_epi32((int) a0[p]), b);
+                acc1 = _mm512_dpbf16_ps(acc1, (__m512bh) _mm512_set1_epi32((int) a1[p]), b);
+                acc2 = _mm512_dpbf16_ps(acc2, (__m512bh) _mm512_set1_epi32((int) a2[p]), b);
+                acc3 = _mm512_dpbf16_ps(acc3, (__m512bh) _mm512_set1_epi32((int) a3[p]), b);
+            }
+            int cols = n - 16 * jb;
+            __mmask16 mask = cols >= 16 ? (__mmask16) 0xffff
+                                        : (__mmask16) ((1u << cols) - 1u);
+            float *dst = c + (Py_ssize_t) i * ldc + 16 * jb;
+            _mm512_mask_storeu_ps(dst, mask, acc0);
+            _mm512_mask_storeu_ps(dst + ldc, mask, acc1);
+            _mm512_mask_storeu_ps(dst + 2 * (Py_ssize_t) ldc, mask, acc2);
+            _mm512_mask_storeu_ps(dst + 3 * (Py_ssize_t) ldc, mask, acc3);
+        }
+    }
+    /* The last rows, one at a time. */
+    for (; i < i_end; i++) {
         const uint32_t *arow = (const uint32_t *) (ap + (Py_ssize_t) i * kp);
         for (int jb = j_lo; jb < j_hi; jb++) {
-            const uint16_t *block = bp + (Py_ssize_t) jb * (kp / 2) * 32;
+            const uint16_t *b0 = bp + jb * block;
             __m512 acc = _mm512_setzero_ps();
-            for (int p = 0; p < kp / 2; p++) {
-                __m512i pair = _mm512_set1_epi32((int) arow[p]);
-                __m512i bvec = _mm512_loadu_si512((const void *) (block + p * 32));
-                acc = _mm512_dpbf16_ps(acc, (__m512bh) pair, (__m512bh) bvec);
-            }
+            for (int p = 0; p < pairs; p++)
+                acc = _mm512_dpbf16_ps(
+                    acc, (__m512bh) _mm512_set1_epi32((int) arow[p]),
+                    (__m512bh) _mm512_loadu_si512((const void *) (b0 + p * 32)));
             int cols = n - 16 * jb;
             __mmask16 mask = cols >= 16 ? (__mmask16) 0xffff
                                         : (__mmask16) ((1u << cols) - 1u);
