@@ -302,6 +302,9 @@ class CudaTrainer(Trainer):
         self._loss_factor = 0.5 / n_out if network.loss == "squared_error" else 1.0
         self._dummy = device.empty((1, 1), dtype)
         self._grad = device.empty(layout.size, dtype)
+        # Views made once: a step launches on them without Python slicing.
+        self._coef_grads = layout.coef_views(self._grad)
+        self._intercept_grads = layout.intercept_views(self._grad)
         self._partials = device.empty(self._launch.reduction(self._n_coef)[0], np.float64)
         self._sw_sum = device.empty(1, dtype)
         self._loss_sum = device.empty(1, np.float64)
@@ -315,6 +318,9 @@ class CudaTrainer(Trainer):
         self.graph_epochs = 0       # epochs run by replaying a graph
         self._params = self._state = self._hyper = None
         self._code = 0
+        # (on, seed, threshold, scale) of the dropout kernels: off until
+        # start() says otherwise (L-BFGS never drops out).
+        self._dropout = (False, np.uint64(0), np.uint64(0), dtype.type(1))
 
     @property
     def stream(self):
@@ -330,7 +336,7 @@ class CudaTrainer(Trainer):
     def start(self, params, optimizer, dropout_seed=0):
         super().start(params, optimizer, dropout_seed)
         device = self._device
-        self._params = device.to_device(params)
+        self._set_params(device.to_device(params))
         code, _, state_a, state_b, hyper, _ = optimizer.kernel_state()
         self._code = code
         if state_b is state_a:
@@ -351,10 +357,16 @@ class CudaTrainer(Trainer):
         padded[:len(hyper)] = hyper
         self._hyper = device.to_device(padded)
         p = self.network.dropout
-        self._dropout = (p > 0, np.uint64(dropout_seed & (2**64 - 1)),
-                         np.uint64(_dropout.threshold(p)),
-                         self.network.dtype.type(1.0 / (1.0 - p)) if p > 0
-                         else self.network.dtype.type(1))
+        if p > 0:
+            self._dropout = (True, np.uint64(dropout_seed & (2**64 - 1)),
+                             np.uint64(_dropout.threshold(p)),
+                             self.network.dtype.type(1.0 / (1.0 - p)))
+
+    def _set_params(self, params):
+        """The device's parameter buffer, and its per-layer views."""
+        self._params = params
+        self._coefs = self._layout.coef_views(params)
+        self._intercepts = self._layout.intercept_views(params)
 
     def run_epoch(self, order, batch_size):
         device, optimizer = self._device, self.optimizer
@@ -450,14 +462,12 @@ class CudaTrainer(Trainer):
             self._buffers[rows] = layers
         return self._buffers[rows]
 
-    def _forward(self, X, layers, params, dropout):
+    def _forward(self, X, layers):
         """The forward pass of X's rows: the hidden layers' outputs (dropped
-        out when ``dropout``) into ``layers``; returns the output block."""
+        out when dropout is on) into ``layers``; returns the output block."""
         device, k, launch = self._device, self._k, self._launch
-        coefs = self._layout.coef_views(params)
-        intercepts = self._layout.intercept_views(params)
-        on, seed, threshold, scale = self._dropout if dropout else (
-            False, np.uint64(0), np.uint64(0), self.network.dtype.type(1))
+        coefs, intercepts = self._coefs, self._intercepts
+        on, seed, threshold, scale = self._dropout
         below = X
         for i, (out, pre, src, _) in enumerate(layers[:-1]):
             device.gemm(below, coefs[i], out)
@@ -475,16 +485,16 @@ class CudaTrainer(Trainer):
         device.gemm(below, coefs[-1], out)
         return out
 
-    def _loss_and_raw_gradient(self, X, Y, sw, params, dropout):
-        """Forward and backward passes over (X, Y, sw): the minibatch's loss
-        added to the loss sum, its weight sum set, and the raw gradient
-        sums (without the L2 term and divisor) in the gradient buffer."""
+    def _loss_and_raw_gradient(self, X, Y, sw):
+        """Forward and backward passes over (X, Y, sw) at the device's
+        parameters: the minibatch's loss added to the loss sum, its weight
+        sum set, and the raw gradient sums (without the L2 term and
+        divisor) in the gradient buffer."""
         device, k, launch = self._device, self._k, self._launch
+        params, coefs, intercepts = self._params, self._coefs, self._intercepts
         rows = X.shape[0]
         layers = self._layer_buffers(rows)
-        out = self._forward(X, layers, params, dropout)
-        coefs = self._layout.coef_views(params)
-        intercepts = self._layout.intercept_views(params)
+        out = self._forward(X, layers)
         delta = layers[-1][3]
         rowloss = self._rowloss(rows)
         blocks, threads = launch.rows(rows)
@@ -502,10 +512,8 @@ class CudaTrainer(Trainer):
             rowloss, sw, self._weighted, rows, self._loss_factor, self._partials,
             n_partials, self.network.alpha, self._sw_sum, self._loss_sum)
 
-        coef_grads = self._layout.coef_views(self._grad)
-        intercept_grads = self._layout.intercept_views(self._grad)
-        on, seed, threshold, scale = self._dropout if dropout else (
-            False, np.uint64(0), np.uint64(0), self.network.dtype.type(1))
+        coef_grads, intercept_grads = self._coef_grads, self._intercept_grads
+        on, seed, threshold, scale = self._dropout
         for i in range(len(layers) - 1, -1, -1):
             below = X if i == 0 else layers[i - 1][0]
             device.gemm(below, delta, coef_grads[i], trans_a=True)
@@ -528,7 +536,7 @@ class CudaTrainer(Trainer):
 
     def _step(self, X, Y, sw):
         device, k = self._device, self._k
-        self._loss_and_raw_gradient(X, Y, sw, self._params, self.network.dropout > 0)
+        self._loss_and_raw_gradient(X, Y, sw)
         state_a, state_b = self._state
         blocks, threads = self._launch.flat(self._params.size)
         k.optimizer_step[blocks, threads, device.stream](
@@ -556,13 +564,13 @@ class CudaTrainer(Trainer):
     def loss_grad(self, params, grad):
         device, k = self._device, self._k
         if self._params is None:
-            self._params = device.to_device(params)
+            self._set_params(device.to_device(params))
         else:
             device.upload(self._params, params)
         device.upload(self._loss_sum, np.zeros(1, np.float64))
         device.upload(self._t, np.zeros(1, np.int64))
         with _quiet_launches():
-            self._loss_and_raw_gradient(self._X, self._Y, self._sw, self._params, False)
+            self._loss_and_raw_gradient(self._X, self._Y, self._sw)
             blocks, threads = self._launch.flat(self._params.size)
             k.full_gradient[blocks, threads, device.stream](
                 self._params, self._grad, self._n_coef, self.network.alpha, self._sw_sum)
