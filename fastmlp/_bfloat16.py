@@ -10,6 +10,7 @@ runs that way on a CPU with neither.
 """
 
 import numpy as np
+import scipy.sparse as sp
 
 _LOW = np.uint32(0x7FFF)
 _KEEP = np.uint32(0xFFFF0000)
@@ -26,3 +27,13 @@ def round_bf16(x):
     if nan.any():
         out = np.where(nan, x, out)
     return out
+
+
+def round_operand(x):
+    """A GEMM operand rounded to bfloat16: a dense array's entries, or a
+    sparse matrix's stored values (in a copy)."""
+    if sp.issparse(x):
+        x = x.copy()
+        x.data = round_bf16(x.data)
+        return x
+    return round_bf16(x)

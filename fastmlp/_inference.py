@@ -10,7 +10,7 @@ import scipy.sparse as sp
 from sklearn.utils import assert_all_finite
 
 from . import _blas, _operations, _optimizers
-from ._bfloat16 import round_bf16
+from ._bfloat16 import round_bf16, round_operand
 from ._kernels import _forward, _train
 from ._kernels._forward import bias_activation, dense_layer
 from ._operations import ACTIVATION_CODES, hidden_activation_names
@@ -75,10 +75,9 @@ def forward(X, coefs, intercepts, activation, out_activation, check_finite_as=No
         W, b, code = layers[0]
         X = X.astype(dtype, copy=False)
         if bf16:
-            W = round_bf16(W)
-            X = X.copy() if sp.issparse(X) else round_bf16(X)
-            if sp.issparse(X):
-                X.data = round_bf16(X.data)
+            # (The emulation's weights are rounded already.)
+            X = round_operand(X)
+            W = W if bf16 == "emulated" else round_bf16(W)
         A = np.ascontiguousarray(X @ W)
         bias_activation(A, b, code)
         return _through(A, layers[1:], [

@@ -10,7 +10,7 @@ import numpy as np
 from sklearn.utils.extmath import safe_sparse_dot
 
 from .. import _dropout
-from .._bfloat16 import round_bf16
+from .._bfloat16 import round_bf16, round_operand
 from .._operations import HIDDEN_ACTIVATIONS, OUTPUT_LOSSES
 from ._base import Engine, Trainer
 
@@ -30,12 +30,7 @@ def _dot(a, b, network):
     b rounded to bfloat16 (float32 products of them are exact: only the
     order of the float32 sums can differ from a bfloat16 kernel's)."""
     if network.matmul_precision == "bfloat16":
-        if hasattr(a, "tocsr"):
-            a = a.copy()
-            a.data = round_bf16(a.data)
-        else:
-            a = round_bf16(a)
-        b = round_bf16(b)
+        a, b = round_operand(a), round_bf16(b)
     return safe_sparse_dot(a, b)
 
 
