@@ -43,6 +43,11 @@ cdef extern from "_pool.h" nogil:
     int fastmlp_pool_workers()
     int fastmlp_pool_attach(size_t set_backend, size_t current_backend)
     int fastmlp_pool_installed()
+    int fastmlp_idle_acquire()
+    int fastmlp_idle_arm(const char *src, Py_ssize_t row_bytes, const Py_ssize_t *rows,
+                         Py_ssize_t n_rows, char *dst)
+    void fastmlp_idle_finish(Py_ssize_t min_bytes)
+    void fastmlp_idle_release(Py_ssize_t min_bytes)
     void fastmlp_part_range(Py_ssize_t n, int part, int n_parts,
                             Py_ssize_t align, Py_ssize_t *lo, Py_ssize_t *hi)
 
@@ -322,3 +327,33 @@ cdef api void gather_rows(
     fastmlp_pool_dispatch(
         _gather_part, &g,
         fastmlp_pool_parts(n_rows * row_bytes, PARALLEL_MIN_BYTES), 0)
+
+
+# The next minibatch's gather, posted for idle threads (_pool.h): a loop that
+# owns the facility arms the gather of batch i + 1 during step i and finishes
+# it at step i + 1. A loop that cannot own it gathers with gather_rows.
+
+cdef api int idle_gather_acquire() noexcept nogil:
+    """1 if this loop may arm idle gathers (one loop at a time), else 0."""
+    return fastmlp_idle_acquire()
+
+
+cdef api int idle_gather_arm(
+    const char *src, Py_ssize_t row_bytes, const Py_ssize_t *rows,
+    Py_ssize_t n_rows, char *dst,
+) noexcept nogil:
+    """Post dst[r] = src[rows[r]] as gather_rows would copy it; the owner
+    only, after finishing its previous job. 0 if not posted (the caller
+    gathers itself)."""
+    return fastmlp_idle_arm(src, row_bytes, rows, n_rows, dst)
+
+
+cdef api void idle_gather_finish() noexcept nogil:
+    """Copy what the idle threads left of the armed gather (on the pool when
+    it is large enough) and wait until all its rows are in place."""
+    fastmlp_idle_finish(PARALLEL_MIN_BYTES)
+
+
+cdef api void idle_gather_release() noexcept nogil:
+    """Finish any armed gather and give the facility up."""
+    fastmlp_idle_release(PARALLEL_MIN_BYTES)

@@ -286,3 +286,69 @@ def test_overlapping_lbfgs_fits_restore_scipys_threads_once_all_end(monkeypatch)
     for thread in threads:
         thread.join()
     assert scipy_threads() == before
+
+
+# --- the next minibatch's gather in idle time ---------------------------------
+
+def _idle_gather_api():
+    """acquire, arm, finish, release: the C entry points the loops call."""
+    import ctypes
+
+    from numba.extending import get_cython_function_address
+
+    def c(name, restype, *args):
+        address = get_cython_function_address("fastmlp._kernels._train", name)
+        return ctypes.CFUNCTYPE(restype, *args)(address)
+
+    p, n = ctypes.c_void_p, ctypes.c_ssize_t
+    return (c("idle_gather_acquire", ctypes.c_int),
+            c("idle_gather_arm", ctypes.c_int, p, n, p, n, p),
+            c("idle_gather_finish", None), c("idle_gather_release", None))
+
+
+def test_idle_gather_copies_the_rows_and_has_one_owner():
+    acquire, arm, finish, release = _idle_gather_api()
+    rs = np.random.RandomState(3)
+    src = rs.normal(size=(500, 37))
+    rows = rs.randint(0, 500, size=203).astype(np.intp)
+    out = np.full((205, 37), -7.0)
+    assert acquire() == 1
+    try:
+        assert acquire() == 0          # another loop gathers for itself
+        for first in (0, 50):          # a job after a finished one, too
+            out[:] = -7.0
+            assert arm(src.ctypes.data, 37 * 8, rows[first:].ctypes.data, 203 - first,
+                       out.ctypes.data) == 1
+            finish()
+            assert_array_equal(out[:203 - first], src[rows[first:]])
+            assert (out[203 - first:] == -7.0).all()
+        # Jobs it cannot post: the loop then gathers them itself.
+        assert arm(src.ctypes.data, 37 * 8, rows.ctypes.data, 0, out.ctypes.data) == 0
+        assert arm(src.ctypes.data, 37 * 8, rows.ctypes.data, 1 << 20, out.ctypes.data) == 0
+    finally:
+        release()
+    assert acquire() == 1              # released: the next loop may own it
+    release()
+
+
+def test_idle_threads_gather_before_the_loop_finishes():
+    import time
+
+    acquire, arm, finish, release = _idle_gather_api()
+    rs = np.random.RandomState(4)
+    src = rs.normal(size=(1000, 100))
+    rows = rs.permutation(1000)[:64].astype(np.intp)
+    out = np.zeros((64, 100))
+    a = rs.normal(size=(600, 600))
+    with threadpool_limits(limits=2, user_api="blas"):
+        assert acquire() == 1
+        try:
+            assert arm(src.ctypes.data, 800, rows.ctypes.data, 64, out.ctypes.data) == 1
+            a @ a        # wakes the worker; after its part it spins, and copies
+            time.sleep(0.05)
+            # Every row in place before the loop asked for them.
+            assert_array_equal(out, src[rows])
+            finish()
+        finally:
+            release()
+    assert _train.blas_pool_info()[1] >= 1

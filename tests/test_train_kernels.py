@@ -82,7 +82,13 @@ def test_exported_names_and_c_signatures():
     get_name.argtypes = [ctypes.py_object]
     capi = _train.__pyx_capi__
     expected_names = {f"{k}_{s}" for k in SIGNATURES for s in ("f32", "f64")}
-    assert set(capi) == expected_names | {"gather_rows"}
+    idle = {"idle_gather_acquire": "int (void)",
+            "idle_gather_arm": "int (char const *, Py_ssize_t, Py_ssize_t const *, "
+                               "Py_ssize_t, char *)",
+            "idle_gather_finish": "void (void)", "idle_gather_release": "void (void)"}
+    assert set(capi) == expected_names | {"gather_rows"} | set(idle)
+    for name, signature in idle.items():
+        assert get_name(capi[name]).decode() == signature
     for kernel, (restype, args) in SIGNATURES.items():
         for suffix, ctype in (("f32", "float"), ("f64", "double")):
             expected = f"{restype} ({', '.join(args)})".replace("T ", ctype + " ")

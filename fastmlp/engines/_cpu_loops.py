@@ -191,7 +191,8 @@ def run_epoch(
     optimizer arrives as its ``kernel_state()``: ``kind`` (its step kernel's
     code), ``learning_rate``, ``state_a``, ``state_b``, ``hyper`` and the
     step count ``t``, which each step advances; ``step_rate`` forms each
-    step's rate (Adam's bias correction, in the optimizer module). Dropout
+    step's rate (Adam's bias correction, in the optimizer module). ``xb``
+    holds two minibatches of gathered rows (see the loop). Dropout
     (``drop_off``, ``seed``, ``threshold``, ``scale``: see _loss_gradient)
     draws each batch's masks at the step that batch makes, ``t + 1``.
     """
@@ -205,6 +206,14 @@ def run_epoch(
     n_outputs = Y.shape[1]
     n_params = params.shape[0]
     n_coef = icpt_off[0]
+    # Gathered minibatches alternate between xb's two buffers: while a step
+    # trains on one, the threads that would spin idle fill the other with
+    # the next minibatch's rows (K.idle_gather_*), and that step only
+    # finishes the gather. Without the facility (another loop owns it),
+    # each step gathers its own rows.
+    row_bytes = n_features * size
+    idle = gathered and first_batch < stop_batch and K.idle_gather_acquire() == 1
+    armed = False
     for batch in range(first_batch, stop_batch):
         start = batch * batch_size
         stop = min(start + batch_size, n_samples)
@@ -213,11 +222,20 @@ def run_epoch(
         sw_ptr = 0
         if gathered:
             rows = order.ctypes.data + start * order.itemsize
-            K.gather_rows(X.ctypes.data, n_features * size, rows, n_rows, xb.ctypes.data)
+            a0 = xb[(batch - first_batch) % 2].ctypes.data
+            if armed:
+                K.idle_gather_finish()
+            else:
+                K.gather_rows(X.ctypes.data, row_bytes, rows, n_rows, a0)
+            armed = False
+            if idle and batch + 1 < stop_batch:
+                following = stop + min(batch_size, n_samples - stop)
+                armed = K.idle_gather_arm(
+                    X.ctypes.data, row_bytes, rows + n_rows * order.itemsize,
+                    following - stop, xb[(batch + 1 - first_batch) % 2].ctypes.data) == 1
             K.gather_rows(Y.ctypes.data, n_outputs * size, rows, n_rows, yb.ctypes.data)
             if weighted:
                 K.gather_rows(sw.ctypes.data, size, rows, n_rows, swb.ctypes.data)
-            a0 = xb.ctypes.data
             a_trans, lda = 0, n_features
             y = yb.ctypes.data
             if weighted:
@@ -231,6 +249,8 @@ def run_epoch(
                 sw_ptr = sw.ctypes.data + start * size
                 sw_sum = _weight_sum(single, sw_ptr, n_rows)
         if sw_sum == 0:
+            if idle:
+                K.idle_gather_release()
             # scikit-learn's loss (numpy.average) refuses such a batch.
             raise ZeroDivisionError("Weights sum to zero, can't be normalized")
         loss = _loss_gradient(
@@ -249,6 +269,8 @@ def run_epoch(
                             state_b.ctypes.data, n_params, n_coef, alpha, sw_sum, rate,
                             hyper.ctypes.data)
         total += loss * n_rows
+    if idle:
+        K.idle_gather_release()
     return total, t
 
 

@@ -85,3 +85,8 @@ l2_sum_f32, l2_sum_f64 = _f32["l2_sum"], _f64["l2_sum"]
 weight_sum_f32, weight_sum_f64 = _f32["weight_sum"], _f64["weight_sum"]
 # One entry point for every dtype: rows are copied as bytes.
 gather_rows = _declare("gather_rows", None, types.void(_ptr, _size, _ptr, _size, _ptr))
+# The next minibatch's gather in idle time (kernels/_pool.h).
+idle_gather_acquire = _declare("idle_gather_acquire", None, _int())
+idle_gather_arm = _declare("idle_gather_arm", None, _int(_ptr, _size, _ptr, _size, _ptr))
+idle_gather_finish = _declare("idle_gather_finish", None, types.void())
+idle_gather_release = _declare("idle_gather_release", None, types.void())

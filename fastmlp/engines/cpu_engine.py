@@ -123,7 +123,7 @@ class CpuTrainer(Trainer):
             self._batch = (
                 batch_size,
                 *self._workspace(batch_size, dropout=p > 0),
-                np.empty((batch_size, self.X.shape[1]), dtype),
+                np.empty((2, batch_size, self.X.shape[1]), dtype),   # see run_epoch
                 np.empty((batch_size, self.Y.shape[1]), dtype),
                 np.empty(batch_size if self.sample_weight is not None else 0, dtype),
             )
