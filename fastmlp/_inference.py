@@ -89,24 +89,41 @@ def forward(X, coefs, intercepts, activation, out_activation, check_finite_as=No
     check = check_finite_as is not None
     if n_rows <= BLOCK_ROWS:
         outputs = [np.empty((n_rows, W.shape[1]), dtype=dtype) for W, _, _ in layers]
-        out = outputs[-1]
-        blocks = [(data, outputs)]
-    else:
-        out = np.empty((n_rows, layers[-1][0].shape[1]), dtype=dtype)
-        scratch = [np.empty((BLOCK_ROWS, W.shape[1]), dtype=dtype) for W, _, _ in layers[:-1]]
-        blocks = (
-            (data[start:start + BLOCK_ROWS],
-             [s[: min(BLOCK_ROWS, n_rows - start)] for s in scratch]
-             + [out[start:start + BLOCK_ROWS]])
-            for start in range(0, n_rows, BLOCK_ROWS)
-        )
-    for block, outputs in blocks:
-        if _through(block, layers, outputs, check, bf16) is None:
-            # The kernel's check is exact, so scikit-learn's raises here, with
-            # its own message; the line after it is only a guard.
-            assert_all_finite(X, estimator_name=check_finite_as, input_name="X")
-            raise ValueError("Input X contains NaN or infinity.")
+        if _through(data, layers, outputs, check, bf16) is None:
+            _raise_not_finite(X, check_finite_as)
+        return outputs[-1]
+
+    out = np.empty((n_rows, layers[-1][0].shape[1]), dtype=dtype)
+    scratch = [np.empty((BLOCK_ROWS, W.shape[1]), dtype=dtype) for W, _, _ in layers[:-1]]
+    # While a block runs through the network, the pool's idle threads check
+    # the next one for non-finite values (reading it from memory, as the
+    # check must), when this call can own that facility; the block's turn
+    # then only finishes the check (kernels/_pool.h).
+    idle = check and _train.idle_acquire()
+    armed = False
+    try:
+        for start in range(0, n_rows, BLOCK_ROWS):
+            block = data[start:start + BLOCK_ROWS]
+            checked = armed
+            if armed and not _train.idle_check_finish():
+                _raise_not_finite(X, check_finite_as)
+            following = data[start + BLOCK_ROWS:start + 2 * BLOCK_ROWS]
+            armed = idle and _train.idle_check_arm(following)
+            outputs = ([s[:len(block)] for s in scratch]
+                       + [out[start:start + BLOCK_ROWS]])
+            if _through(block, layers, outputs, check and not checked, bf16) is None:
+                _raise_not_finite(X, check_finite_as)
+    finally:
+        if idle:
+            _train.idle_release()
     return out
+
+
+def _raise_not_finite(X, estimator_name):
+    # The kernels' check is exact, so scikit-learn's raises here, with its
+    # own message; the line after it is only a guard.
+    assert_all_finite(X, estimator_name=estimator_name, input_name="X")
+    raise ValueError("Input X contains NaN or infinity.")
 
 
 def _through(A, layers, outputs, check_finite=False, bf16=None):

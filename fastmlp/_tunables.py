@@ -15,10 +15,13 @@ without them fails. Changing one rebuilds the kernels.
 SLICE_SECONDS = 0.05
 
 # Dense input to predict runs through the network this many rows at a time:
-# the first layer's kernel checks each block for non-finite values just
-# before its GEMM reads it, and a block's activations stay in cache for the
-# next layer (10000x784 float32, hidden (100,): 11.3 ms -> 10.2 ms).
-INFERENCE_BLOCK_ROWS = 512
+# a block's activations stay in cache for the next layer (10000x784 float32,
+# hidden (100,): 11.3 ms -> 10.2 ms in 512-row blocks), and while one block
+# runs, idle threads check the next for non-finite values (kernels/_pool.h).
+# Once that check left the blocks' critical path, larger blocks made larger
+# GEMMs: 9.7 ms (512 rows) -> 9.1-9.3 ms (768-2048), GEMM floor 8.4 ms;
+# float64 within noise (22.2-23.0 ms).
+INFERENCE_BLOCK_ROWS = 1024
 
 # predict on at most this many C-ordered float rows skips validate_data's
 # ~60 us (its checks are made directly; the forward pass checks finiteness).

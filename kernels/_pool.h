@@ -36,6 +36,8 @@
 
 #include <stddef.h>
 
+#include "_finite.h"
+
 typedef void (*fastmlp_task)(void *arg, int part, int n_parts);
 
 #if defined(__linux__) && !defined(__STDC_NO_ATOMICS__) && !defined(__STDC_NO_THREADS__)
@@ -112,108 +114,158 @@ static inline int fastmlp_pool_spin(unsigned long *spins) {
     return 1;
 }
 
-/* The next minibatch, gathered in idle time.
+/* Work for idle threads: the next minibatch's gather, the next block's check.
  *
  * A training step reads a minibatch of rows that no cache holds: on a
  * machine with little memory bandwidth per core (measured here, 2-core
  * Sapphire Rapids VM, ~12 GB/s) the gather of 200 rows x 784 float32 took
- * 63 us of a 430 us step, above the GEMM floor. Yet the cores sit idle in
- * every step: a worker spins while the caller runs a serial pass, the
- * caller spins while the last part of a GEMM finishes. So a training loop
- * that knows its next minibatch's rows posts their gather here ("arms"
- * it), the threads that would spin copy a few rows at a time instead, and
- * the next step only finishes what is left.
+ * 63 us of a 430 us step, above the GEMM floor. Prediction reads each block
+ * of rows from memory the same way, in the check for non-finite values
+ * before its GEMM. Yet the cores sit idle in every step: a worker spins
+ * while the caller runs a serial pass, the caller spins while the last part
+ * of a GEMM finishes. So a loop that knows what it will read next posts
+ * that work here ("arms" a job), the threads that would spin do it a unit
+ * at a time instead, and the loop later only finishes what is left.
  *
- * One loop at a time owns the facility (fastmlp_idle_acquire); another
- * loop, on another Python thread, gathers as before. The ticket word holds
- * the job number, its row count and the next unclaimed row; a thread
- * claims rows by compare-and-swap on it, then reads the job's arguments.
- * The owner rewrites those only to arm the next job, after every claimed
- * row was copied (fastmlp_idle_finish waits for that), and a claim on an
- * older job fails because the ticket moved on. A claim is
- * FASTMLP_IDLE_CHUNK rows, about a microsecond of copying, so a thread is
- * never long late for the next dispatch. */
-#define FASTMLP_IDLE_CHUNK 2
-#define FASTMLP_IDLE_ROW_BITS 20            /* rows of a job < 2^20 */
-#define FASTMLP_IDLE_MAX_ROWS ((1L << FASTMLP_IDLE_ROW_BITS) - 1)
+ * A job is n_units calls of a unit task (fastmlp_idle_task); a unit is a
+ * microsecond or so of work, so a thread is never long late for the next
+ * dispatch. One loop at a time owns the facility (fastmlp_idle_acquire);
+ * another loop, on another Python thread, does its work itself. The ticket
+ * word holds the job number, its unit count and the next unclaimed unit; a
+ * thread claims a unit by compare-and-swap on it, then reads the job's
+ * arguments. The owner rewrites those only to arm the next job, after every
+ * claimed unit was done (fastmlp_idle_finish waits for that), and a claim
+ * on an older job fails because the ticket moved on. */
+#define FASTMLP_IDLE_UNIT_BITS 20           /* units of a job < 2^20 */
+#define FASTMLP_IDLE_MAX_UNITS ((1L << FASTMLP_IDLE_UNIT_BITS) - 1)
+#define FASTMLP_IDLE_GATHER_ROWS 2          /* rows a gather unit copies */
+#define FASTMLP_IDLE_CHECK_BYTES 16384      /* bytes a check unit reads */
 
+typedef void (*fastmlp_idle_task)(ptrdiff_t unit);
+
+/* The jobs' arguments: one job is armed at a time, so one of each. */
 typedef struct {
     const char *src;
     ptrdiff_t row_bytes;
     const ptrdiff_t *rows;
+    ptrdiff_t n_rows;
     char *dst;
-    _Atomic ptrdiff_t done;                 /* rows copied */
-} fastmlp_idle_job;
+} fastmlp_idle_gather_args;
+
+typedef struct {
+    const void *data;
+    ptrdiff_t n;                            /* entries */
+    int single;                             /* float32, else float64 */
+    _Atomic int bad;                        /* a unit saw NaN or infinity */
+} fastmlp_idle_check_args;
 
 static struct {
-    /* job << 2 * ROW_BITS | n_rows << ROW_BITS | next row; job 0: none */
+    /* job << 2 * UNIT_BITS | n_units << UNIT_BITS | next unit; job 0: none */
     _Atomic unsigned long long ticket;
-    fastmlp_idle_job job;
+    fastmlp_idle_task task;
+    _Atomic ptrdiff_t done;                 /* units done */
     _Atomic int owned;
-} fastmlp_idle = {0};
+    fastmlp_idle_gather_args gather;
+    fastmlp_idle_check_args check;
+} fastmlp_idle;
 
-static inline unsigned long long fastmlp_idle_field(unsigned long long ticket, int which) {
-    return (ticket >> (which * FASTMLP_IDLE_ROW_BITS)) & FASTMLP_IDLE_MAX_ROWS;
+static inline ptrdiff_t fastmlp_idle_field(unsigned long long ticket, int which) {
+    return (ptrdiff_t) ((ticket >> (which * FASTMLP_IDLE_UNIT_BITS)) & FASTMLP_IDLE_MAX_UNITS);
 }
 
-/* Copy one claim of the armed job's rows, if any is left; 1 if it did. */
+/* Do one unit of the armed job, if any is left; 1 if it did. */
 static int fastmlp_idle_work(void) {
     unsigned long long ticket = atomic_load_explicit(&fastmlp_idle.ticket,
                                                      memory_order_acquire);
-    unsigned long long job, n, next, take;
-    fastmlp_idle_job *g;
-    ptrdiff_t r;
     do {
-        job = ticket >> (2 * FASTMLP_IDLE_ROW_BITS);
-        n = fastmlp_idle_field(ticket, 1);
-        next = fastmlp_idle_field(ticket, 0);
-        if (job == 0 || next >= n) {
+        if ((ticket >> (2 * FASTMLP_IDLE_UNIT_BITS)) == 0
+                || fastmlp_idle_field(ticket, 0) >= fastmlp_idle_field(ticket, 1)) {
             return 0;
         }
-        take = n - next < FASTMLP_IDLE_CHUNK ? n - next : FASTMLP_IDLE_CHUNK;
     } while (!atomic_compare_exchange_weak_explicit(
-        &fastmlp_idle.ticket, &ticket, ticket + take, memory_order_acquire,
+        &fastmlp_idle.ticket, &ticket, ticket + 1, memory_order_acquire,
         memory_order_acquire));
-    g = &fastmlp_idle.job;
-    for (r = (ptrdiff_t) next; r < (ptrdiff_t) (next + take); r++) {
-        memcpy(g->dst + r * g->row_bytes, g->src + g->rows[r] * g->row_bytes,
-               (size_t) g->row_bytes);
-    }
-    atomic_fetch_add_explicit(&g->done, (ptrdiff_t) take, memory_order_release);
+    fastmlp_idle.task(fastmlp_idle_field(ticket, 0));
+    atomic_fetch_add_explicit(&fastmlp_idle.done, 1, memory_order_release);
     return 1;
 }
 
-/* Own the facility for one training loop: 1 if this loop may arm jobs. */
+/* Own the facility for one loop: 1 if this loop may arm jobs. */
 static int fastmlp_idle_acquire(void) {
     int free_ = 0;
     return atomic_compare_exchange_strong(&fastmlp_idle.owned, &free_, 1);
 }
 
-/* Post the gather dst[r] = src[rows[r]] (rows of row_bytes bytes, r <
- * n_rows) for idle threads; the owner only, with no job outstanding. 0 if
- * the job is too large to post (the caller gathers it itself). */
-static int fastmlp_idle_arm(const char *src, ptrdiff_t row_bytes, const ptrdiff_t *rows,
-                            ptrdiff_t n_rows, char *dst) {
+/* Post the job (the owner only, its previous job finished, the job's
+ * arguments set); 0 if it has too many units to post. */
+static int fastmlp_idle_post(fastmlp_idle_task task, ptrdiff_t n_units) {
     unsigned long long job;
-    fastmlp_idle_job *g;
-    if (n_rows > FASTMLP_IDLE_MAX_ROWS || n_rows < 1) {
+    if (n_units < 1 || n_units > FASTMLP_IDLE_MAX_UNITS) {
         return 0;
     }
-    job = (atomic_load(&fastmlp_idle.ticket) >> (2 * FASTMLP_IDLE_ROW_BITS)) + 1;
-    if (job >> (64 - 2 * FASTMLP_IDLE_ROW_BITS)) {
+    job = (atomic_load(&fastmlp_idle.ticket) >> (2 * FASTMLP_IDLE_UNIT_BITS)) + 1;
+    if (job >> (64 - 2 * FASTMLP_IDLE_UNIT_BITS)) {
         job = 1;                             /* wrapped */
     }
-    g = &fastmlp_idle.job;
+    fastmlp_idle.task = task;
+    atomic_store_explicit(&fastmlp_idle.done, 0, memory_order_relaxed);
+    atomic_store_explicit(
+        &fastmlp_idle.ticket,
+        job << (2 * FASTMLP_IDLE_UNIT_BITS)
+            | (unsigned long long) n_units << FASTMLP_IDLE_UNIT_BITS,
+        memory_order_release);
+    return 1;
+}
+
+static void fastmlp_idle_gather_unit(ptrdiff_t unit) {
+    const fastmlp_idle_gather_args *g = &fastmlp_idle.gather;
+    ptrdiff_t r = unit * FASTMLP_IDLE_GATHER_ROWS;
+    ptrdiff_t stop = r + FASTMLP_IDLE_GATHER_ROWS < g->n_rows ? r + FASTMLP_IDLE_GATHER_ROWS
+                                                               : g->n_rows;
+    for (; r < stop; r++) {
+        memcpy(g->dst + r * g->row_bytes, g->src + g->rows[r] * g->row_bytes,
+               (size_t) g->row_bytes);
+    }
+}
+
+/* Post the gather dst[r] = src[rows[r]] (rows of row_bytes bytes, r <
+ * n_rows). 0 if not posted (the caller gathers itself). */
+static int fastmlp_idle_arm_gather(const char *src, ptrdiff_t row_bytes,
+                                   const ptrdiff_t *rows, ptrdiff_t n_rows, char *dst) {
+    fastmlp_idle_gather_args *g = &fastmlp_idle.gather;
     g->src = src;
     g->row_bytes = row_bytes;
     g->rows = rows;
+    g->n_rows = n_rows;
     g->dst = dst;
-    atomic_store_explicit(&g->done, 0, memory_order_relaxed);
-    atomic_store_explicit(
-        &fastmlp_idle.ticket,
-        job << (2 * FASTMLP_IDLE_ROW_BITS) | (unsigned long long) n_rows << FASTMLP_IDLE_ROW_BITS,
-        memory_order_release);
-    return 1;
+    return fastmlp_idle_post(fastmlp_idle_gather_unit,
+                             (n_rows + FASTMLP_IDLE_GATHER_ROWS - 1) / FASTMLP_IDLE_GATHER_ROWS);
+}
+
+static void fastmlp_idle_check_unit(ptrdiff_t unit) {
+    fastmlp_idle_check_args *c = &fastmlp_idle.check;
+    const ptrdiff_t size = c->single ? 4 : 8, per_unit = FASTMLP_IDLE_CHECK_BYTES / size;
+    const ptrdiff_t lo = unit * per_unit;
+    const ptrdiff_t n = lo + per_unit < c->n ? per_unit : c->n - lo;
+    const int finite = c->single
+        ? fastmlp_all_finite_f32((const float *) c->data + lo, n)
+        : fastmlp_all_finite_f64((const double *) c->data + lo, n);
+    if (!finite) {
+        atomic_store_explicit(&c->bad, 1, memory_order_relaxed);
+    }
+}
+
+/* Post the check of n float32 (single) or float64 entries for NaN and
+ * infinity; its verdict comes from fastmlp_idle_finish_check. 0 if not
+ * posted (the caller checks itself). */
+static int fastmlp_idle_arm_check(const void *data, ptrdiff_t n, int single) {
+    fastmlp_idle_check_args *c = &fastmlp_idle.check;
+    const ptrdiff_t per_unit = FASTMLP_IDLE_CHECK_BYTES / (single ? 4 : 8);
+    c->data = data;
+    c->n = n;
+    c->single = single;
+    atomic_store_explicit(&c->bad, 0, memory_order_relaxed);
+    return fastmlp_idle_post(fastmlp_idle_check_unit, (n + per_unit - 1) / per_unit);
 }
 
 static void fastmlp_idle_part(void *arg, int part, int n_parts) {
@@ -225,30 +277,41 @@ static void fastmlp_idle_part(void *arg, int part, int n_parts) {
 static void fastmlp_pool_dispatch(fastmlp_task task, void *arg, int n_parts, int must_share);
 static int fastmlp_pool_parts(ptrdiff_t work, ptrdiff_t min_work);
 
-/* Copy what idle threads left of the armed job, on the pool's threads when
- * at least min_bytes are left, and wait until every row is in place. */
-static void fastmlp_idle_finish(ptrdiff_t min_bytes) {
+/* Do what idle threads left of the armed job, on the pool's threads when
+ * at least min_units are left, and wait until every unit is done. */
+static void fastmlp_idle_finish(ptrdiff_t min_units) {
     unsigned long long ticket = atomic_load(&fastmlp_idle.ticket);
-    unsigned long long job = ticket >> (2 * FASTMLP_IDLE_ROW_BITS);
-    ptrdiff_t n = (ptrdiff_t) fastmlp_idle_field(ticket, 1);
-    ptrdiff_t left = n - (ptrdiff_t) fastmlp_idle_field(ticket, 0);
-    fastmlp_idle_job *g = &fastmlp_idle.job;
-    if (job == 0) {
+    ptrdiff_t n = fastmlp_idle_field(ticket, 1);
+    ptrdiff_t left = n - fastmlp_idle_field(ticket, 0);
+    if ((ticket >> (2 * FASTMLP_IDLE_UNIT_BITS)) == 0) {
         return;
     }
     if (left > 0) {
-        fastmlp_pool_dispatch(fastmlp_idle_part, NULL,
-                              fastmlp_pool_parts(left * g->row_bytes, min_bytes), 0);
+        fastmlp_pool_dispatch(fastmlp_idle_part, NULL, fastmlp_pool_parts(left, min_units), 0);
     }
-    /* Rows another thread claimed may still be on their way. */
-    while (atomic_load_explicit(&g->done, memory_order_acquire) < n) {
+    /* Units another thread claimed may still be under way. */
+    while (atomic_load_explicit(&fastmlp_idle.done, memory_order_acquire) < n) {
         FASTMLP_PAUSE();
     }
 }
 
+/* Finish the armed gather, on the pool when at least min_bytes are left. */
+static void fastmlp_idle_finish_gather(ptrdiff_t min_bytes) {
+    const ptrdiff_t unit_bytes = FASTMLP_IDLE_GATHER_ROWS * fastmlp_idle.gather.row_bytes;
+    fastmlp_idle_finish(unit_bytes > 0 && min_bytes > unit_bytes ? min_bytes / unit_bytes : 1);
+}
+
+/* Finish the armed check (on the pool when at least min_bytes are left);
+ * 1 if every entry was finite. */
+static int fastmlp_idle_finish_check(ptrdiff_t min_bytes) {
+    fastmlp_idle_finish(min_bytes > FASTMLP_IDLE_CHECK_BYTES
+                        ? min_bytes / FASTMLP_IDLE_CHECK_BYTES : 1);
+    return !atomic_load_explicit(&fastmlp_idle.check.bad, memory_order_relaxed);
+}
+
 /* Finish any job armed and give the facility up. */
-static void fastmlp_idle_release(ptrdiff_t min_bytes) {
-    fastmlp_idle_finish(min_bytes);
+static void fastmlp_idle_release(void) {
+    fastmlp_idle_finish(FASTMLP_IDLE_MAX_UNITS);
     atomic_store(&fastmlp_idle.owned, 0);
 }
 
@@ -501,15 +564,23 @@ static int fastmlp_pool_parts(ptrdiff_t work, ptrdiff_t min_work) {
 }
 static int fastmlp_pool_workers(void) { return 0; }
 static int fastmlp_pool_installed(void) { return 0; }
-/* No idle threads: the loops gather every minibatch when they need it. */
+/* No idle threads: the loops do their work when they need it. */
 static int fastmlp_idle_acquire(void) { return 0; }
-static int fastmlp_idle_arm(const char *src, ptrdiff_t row_bytes, const ptrdiff_t *rows,
-                            ptrdiff_t n_rows, char *dst) {
+static int fastmlp_idle_arm_gather(const char *src, ptrdiff_t row_bytes,
+                                   const ptrdiff_t *rows, ptrdiff_t n_rows, char *dst) {
     (void) src; (void) row_bytes; (void) rows; (void) n_rows; (void) dst;
     return 0;
 }
-static void fastmlp_idle_finish(ptrdiff_t min_bytes) { (void) min_bytes; }
-static void fastmlp_idle_release(ptrdiff_t min_bytes) { (void) min_bytes; }
+static int fastmlp_idle_arm_check(const void *data, ptrdiff_t n, int single) {
+    (void) data; (void) n; (void) single;
+    return 0;
+}
+static void fastmlp_idle_finish_gather(ptrdiff_t min_bytes) { (void) min_bytes; }
+static int fastmlp_idle_finish_check(ptrdiff_t min_bytes) {
+    (void) min_bytes;
+    return 1;
+}
+static void fastmlp_idle_release(void) {}
 
 #endif
 

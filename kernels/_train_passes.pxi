@@ -44,10 +44,12 @@ cdef extern from "_pool.h" nogil:
     int fastmlp_pool_attach(size_t set_backend, size_t current_backend)
     int fastmlp_pool_installed()
     int fastmlp_idle_acquire()
-    int fastmlp_idle_arm(const char *src, Py_ssize_t row_bytes, const Py_ssize_t *rows,
-                         Py_ssize_t n_rows, char *dst)
-    void fastmlp_idle_finish(Py_ssize_t min_bytes)
-    void fastmlp_idle_release(Py_ssize_t min_bytes)
+    int fastmlp_idle_arm_gather(const char *src, Py_ssize_t row_bytes,
+                                const Py_ssize_t *rows, Py_ssize_t n_rows, char *dst)
+    void fastmlp_idle_finish_gather(Py_ssize_t min_bytes)
+    int fastmlp_idle_arm_check(const void *data, Py_ssize_t n, int single)
+    int fastmlp_idle_finish_check(Py_ssize_t min_bytes)
+    void fastmlp_idle_release()
     void fastmlp_part_range(Py_ssize_t n, int part, int n_parts,
                             Py_ssize_t align, Py_ssize_t *lo, Py_ssize_t *hi)
 
@@ -345,15 +347,15 @@ cdef api int idle_gather_arm(
     """Post dst[r] = src[rows[r]] as gather_rows would copy it; the owner
     only, after finishing its previous job. 0 if not posted (the caller
     gathers itself)."""
-    return fastmlp_idle_arm(src, row_bytes, rows, n_rows, dst)
+    return fastmlp_idle_arm_gather(src, row_bytes, rows, n_rows, dst)
 
 
 cdef api void idle_gather_finish() noexcept nogil:
     """Copy what the idle threads left of the armed gather (on the pool when
     it is large enough) and wait until all its rows are in place."""
-    fastmlp_idle_finish(PARALLEL_MIN_BYTES)
+    fastmlp_idle_finish_gather(PARALLEL_MIN_BYTES)
 
 
 cdef api void idle_gather_release() noexcept nogil:
     """Finish any armed gather and give the facility up."""
-    fastmlp_idle_release(PARALLEL_MIN_BYTES)
+    fastmlp_idle_release()

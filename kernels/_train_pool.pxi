@@ -49,3 +49,37 @@ def blas_pool_info():
     """(installed, worker threads started, parts a pass is split into now)."""
     return (bool(fastmlp_pool_installed()), fastmlp_pool_workers(),
             fastmlp_pool_parts(1, 0))
+
+
+# Prediction's check of its next block of rows for NaN and infinity, in idle
+# time (_pool.h), for fastmlp/_inference.py: while one block runs through the
+# network, the threads that would spin read the next block (from memory, as
+# the check must) and the block's turn only finishes what is left.
+
+def idle_acquire():
+    """True if the caller may arm idle work: one loop at a time owns it."""
+    return fastmlp_idle_acquire() == 1
+
+
+def idle_release():
+    """Finish any armed work and give the facility up (the owner only)."""
+    with nogil:
+        fastmlp_idle_release()
+
+
+def idle_check_arm(const floating[:, ::1] a):
+    """Post the check of a's entries (the owner only, its previous work
+    finished; a must stay alive until idle_check_finish). False if not
+    posted: the caller checks a itself."""
+    cdef int single = 1 if floating is float else 0
+    if a.shape[0] == 0 or a.shape[1] == 0:
+        return False
+    return fastmlp_idle_arm_check(&a[0, 0], a.shape[0] * a.shape[1], single) == 1
+
+
+def idle_check_finish():
+    """Finish the posted check; whether all its entries were finite."""
+    cdef int finite
+    with nogil:
+        finite = fastmlp_idle_finish_check(PARALLEL_MIN_BYTES)
+    return finite == 1

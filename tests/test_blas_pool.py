@@ -324,7 +324,7 @@ def test_idle_gather_copies_the_rows_and_has_one_owner():
             assert (out[203 - first:] == -7.0).all()
         # Jobs it cannot post: the loop then gathers them itself.
         assert arm(src.ctypes.data, 37 * 8, rows.ctypes.data, 0, out.ctypes.data) == 0
-        assert arm(src.ctypes.data, 37 * 8, rows.ctypes.data, 1 << 20, out.ctypes.data) == 0
+        assert arm(src.ctypes.data, 37 * 8, rows.ctypes.data, 1 << 21, out.ctypes.data) == 0
     finally:
         release()
     assert acquire() == 1              # released: the next loop may own it

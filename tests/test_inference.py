@@ -100,12 +100,15 @@ def test_blocked_forward_matches_reference_across_blocks(dtype):
 
 @pytest.mark.parametrize("bad", [np.nan, np.inf, -np.inf])
 @pytest.mark.parametrize("fmt", ["dense32", "dense64", "csr"])
-def test_non_finite_values_in_any_block_raise_sklearns_error(bad, fmt):
+@pytest.mark.parametrize("block", [0, 1, 2])
+def test_non_finite_values_in_any_block_raise_sklearns_error(bad, fmt, block):
+    # Block 0 is checked in the first layer's kernel, the others (dense) by
+    # idle threads while the block before them runs (kernels/_pool.h).
     from sklearn.utils import assert_all_finite
 
     coefs, intercepts = _weights((6, 4, 3), np.float64)
     X = np.random.RandomState(5).normal(size=(3 * _inference.BLOCK_ROWS, 6))
-    X[2 * _inference.BLOCK_ROWS + 11, 3] = bad        # in the last block only
+    X[block * _inference.BLOCK_ROWS + 11, 3] = bad        # in that block only
     if fmt == "dense32":
         X = X.astype(np.float32)
     elif fmt == "csr":
@@ -114,6 +117,9 @@ def test_non_finite_values_in_any_block_raise_sklearns_error(bad, fmt):
         assert_all_finite(X, estimator_name="MLPThing", input_name="X")
     with pytest.raises(ValueError, match=re.escape(expected.value.args[0].split("\n")[0])):
         _inference.forward(X, coefs, intercepts, "relu", "softmax", check_finite_as="MLPThing")
+    # The raise gave the idle facility up: the next call may own it.
+    assert _inference._train.idle_acquire()
+    _inference._train.idle_release()
     # unchecked (sklearn's assume_finite), the forward pass just runs
     out = _inference.forward(X, coefs, intercepts, "relu", "softmax")
     assert out.shape == (X.shape[0], 3)
