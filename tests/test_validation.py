@@ -192,3 +192,31 @@ def test_inputs_are_not_modified():
     yr = X[:, 0].copy()
     MLPRegressor(max_iter=5).fit(X, yr)
     np.testing.assert_array_equal(yr, X0[:, 0])
+
+
+@pytest.mark.parametrize("dtype", [np.int8, np.uint8, np.int32, np.int64, np.uint32,
+                                   np.uint64, np.intp])
+@pytest.mark.parametrize("labels", [[3], [0, 1], [5, -2], [0, 1, 2], [7, 3, 9, 100],
+                                    [0, 40000, 70000], [-(2**31), 2**31 - 1]])
+def test_integer_labels_binarizer_has_the_attributes_fit_gives(dtype, labels):
+    from sklearn.preprocessing import LabelBinarizer
+
+    from fastmlp._multilayer_perceptron import _fitted_label_binarizer
+
+    info = np.iinfo(dtype)
+    labels = [v for v in labels if info.min <= v <= info.max]
+    if not labels:
+        pytest.skip(f"no label of this case fits {np.dtype(dtype).name}")
+    y = np.random.RandomState(len(labels)).choice(labels, size=500).astype(dtype)
+    y[:len(labels)] = labels                    # every label present
+    ours, theirs = _fitted_label_binarizer(y), LabelBinarizer().fit(y)
+    assert sorted(vars(ours)) == sorted(vars(theirs))
+    for name, value in vars(theirs).items():
+        if isinstance(value, np.ndarray):
+            assert value.dtype == getattr(ours, name).dtype
+            np.testing.assert_array_equal(getattr(ours, name), value)
+        else:
+            assert getattr(ours, name) == value
+    Y = theirs.transform(y)
+    np.testing.assert_array_equal(ours.transform(y), Y)
+    np.testing.assert_array_equal(ours.inverse_transform(Y), theirs.inverse_transform(Y))

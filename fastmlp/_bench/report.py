@@ -97,7 +97,7 @@ def format_table(rows):
         " /roofline: time over GEMM work / the GEMM peak below.",
         "heap MB: tracemalloc peak of a one-epoch fit, or of one predict_proba"
         " call (sees NumPy's allocations, not PyTorch's); RSS MB: rise of the"
-        " process's resident high-water mark (VmHWM) during the timed fit or"
+        " process's resident high-water mark (VmHWM) during the first timed fit or"
         " call.",
     ]
     peaks = {(row["dtype"], row["peak_size"]): row["peak_flops"]
