@@ -97,6 +97,29 @@ def derivative_multiply(const floating[:, ::1] a, floating[:, ::1] delta,
             derivative_multiply_f64(&a[0, 0], &delta[0, 0], n, code)
 
 
+def derivative_sums(const floating[:, ::1] a, floating[:, ::1] delta, int code,
+                    floating[::1] sums):
+    """In place: ``delta *= act'(z)`` as derivative_multiply; then ``sums =
+    delta.sum(axis=0)`` as column_sums (sums OUT)."""
+    _check_code(code, HIDDEN_DERIVATIVE_CODES, "hidden activation")
+    if a.shape[0] != delta.shape[0] or a.shape[1] != delta.shape[1]:
+        raise ValueError(
+            f"activation {a.shape[0], a.shape[1]} and delta "
+            f"{delta.shape[0], delta.shape[1]} differ in shape")
+    if sums.shape[0] != delta.shape[1]:
+        raise ValueError(
+            f"sums has {sums.shape[0]} entries for {delta.shape[1]} columns")
+    if delta.shape[1] == 0:
+        return
+    with nogil:
+        if floating is float:
+            derivative_sums_f32(&a[0, 0], &delta[0, 0], delta.shape[0], delta.shape[1],
+                                code, &sums[0])
+        else:
+            derivative_sums_f64(&a[0, 0], &delta[0, 0], delta.shape[0], delta.shape[1],
+                                code, &sums[0])
+
+
 def output_loss_delta(floating[:, ::1] z, const floating[:, ::1] y,
                       const floating[::1] sample_weight, int out_code,
                       int loss_code, floating[:, ::1] delta):

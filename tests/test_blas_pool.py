@@ -67,6 +67,14 @@ def _run_passes(rs_seed, dtype):
     for name in ("leaky_relu", "elu", "gelu", "silu"):
         outs[name + "'"] = delta.copy()
         _train.derivative_multiply(z, outs[name + "'"], ACT[name])
+    # The fused derivative and column sums, split by column blocks (past
+    # PARALLEL_MIN_ELEMENTS entries).
+    relu_out = np.maximum(rs.normal(size=(1100, 130)), 0).astype(dtype)
+    fused = rs.normal(size=relu_out.shape).astype(dtype)
+    fused_sums = np.empty(relu_out.shape[1], dtype)
+    _train.derivative_sums(relu_out, fused, ACT["relu"], fused_sums)
+    outs["relu' sums"] = fused_sums
+    outs["relu' fused"] = fused
     src = rs.normal(size=(5000, 301)).astype(dtype)
     rows = rs.randint(0, 5000, size=777).astype(np.intp)
     gathered = np.empty((777, 301), dtype)

@@ -260,6 +260,31 @@ def test_derivative_multiply_matches_reference(dtype, name):
     _assert_reference(delta, expected, name)
 
 
+@pytest.mark.parametrize("dtype", DTYPES)
+@pytest.mark.parametrize("name", sorted(HIDDEN_ACTIVATIONS))
+@pytest.mark.parametrize("n_rows, n_cols", [(1, 7), (7, 1), (33, 33), (129, 17),
+                                            (200, 100), (64, 2100)])
+def test_derivative_sums_is_the_two_passes_in_one(dtype, name, n_rows, n_cols):
+    # The fused pass gives the bits of derivative_multiply then column_sums
+    # (NumPy's sum over axis 0) at odd sizes, and when split over the pool
+    # (64 x 2100 is past PARALLEL_MIN_ELEMENTS: column blocks).
+    rs = np.random.RandomState(n_rows * 1000 + n_cols)
+    z = rs.normal(0, 3, size=(n_rows, n_cols)).astype(dtype)
+    a = z.copy()
+    ACTIVATIONS[name](a)
+    source = z if HIDDEN_ACTIVATIONS[name].needs_preactivation else a
+    delta = (rs.normal(size=(n_rows, n_cols))
+             * 10.0 ** rs.randint(-3, 4, size=(n_rows, n_cols))).astype(dtype)
+    expected = delta.copy()
+    _train.derivative_multiply(source, expected, ACT[name])
+    sums = np.full(n_cols, np.nan, dtype=dtype)
+    _train.derivative_sums(source, delta, ACT[name], sums)
+    assert_array_equal(delta, expected)
+    assert_array_equal(sums, np.sum(expected, axis=0))
+    with pytest.raises(ValueError, match="sums has 3 entries"):
+        _train.derivative_sums(source, delta, ACT[name], np.empty(3, dtype))
+
+
 # --- output_loss_delta ---------------------------------------------------------
 
 def _output_case(out, loss, dtype, weighted, rs, n_rows=37, n_cols=4):

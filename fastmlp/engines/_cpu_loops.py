@@ -2,9 +2,9 @@
 
 Design: the loops only orchestrate. They call the Cython kernels (minibatch
 row gather, GEMM through NumPy's BLAS, fused bias + activation, fused output
-+ loss + delta, derivative multiply, fused L2 + optimizer step) on raw
-pointers into preallocated buffers; no Python runs per minibatch and nothing
-is allocated per minibatch. Every
++ loss + delta, fused derivative multiply + column sums, fused L2 + optimizer
+step) on raw pointers into preallocated buffers; no Python runs per
+minibatch and nothing is allocated per minibatch. Every
 buffer of the network lives in one workspace array, addressed by element
 offsets computed once per fit (see ``CpuTrainer``). Each kernel is chosen by
 dtype at run time (``single``), so each loop compiles once per dtype.
@@ -62,11 +62,13 @@ def _column_sums(single, a, n_rows, n_cols, out):
 
 
 @jit
-def _derivative_multiply(single, a, delta, n, code):
+def _derivative_sums(single, a, delta, n_rows, n_cols, code, sums):
+    """delta *= act'(z) (from ``a``, the output or the pre-activation), then
+    sums = delta's column sums, in one pass where the kernel can."""
     if single:
-        K.derivative_multiply_f32(a, delta, n, code)
+        K.derivative_sums_f32(a, delta, n_rows, n_cols, code, sums)
     else:
-        K.derivative_multiply_f64(a, delta, n, code)
+        K.derivative_sums_f64(a, delta, n_rows, n_cols, code, sums)
 
 
 @jit
@@ -158,7 +160,10 @@ def _loss_gradient(
         a_in = w + drop_off[i - 1] * size if dropped else a   # what layer i took
         _gemm(single, bf16, 1 - a_trans, 0, units[i], units[i + 1], n_rows, a_in, lda, delta,
               units[i + 1], g + coef_off[i] * size, units[i + 1])
-        _column_sums(single, delta, n_rows, units[i + 1], g + icpt_off[i] * size)
+        if i == n_layers - 1:
+            # (A hidden layer's intercept gradient, its delta's column sums,
+            # came with the delta, below.)
+            _column_sums(single, delta, n_rows, units[i + 1], g + icpt_off[i] * size)
         if i > 0:
             previous = w + delta_off[i - 1] * size
             _gemm(single, bf16, 0, 1, n_rows, units[i], units[i + 1], delta, units[i + 1],
@@ -166,10 +171,11 @@ def _loss_gradient(
             if dropped:
                 _dropout(single, previous, previous, n_rows * units[i], seed, step, i - 1,
                          threshold, scale)
-            # From the pre-activation where kept, else from the output.
+            # From the pre-activation where kept, else from the output; the
+            # column sums of the product are layer i - 1's intercept gradient.
             source = w + pre_off[i - 1] * size if pre_off[i - 1] >= 0 else a
-            _derivative_multiply(single, source, previous, n_rows * units[i],
-                                 hidden_codes[i - 1])
+            _derivative_sums(single, source, previous, n_rows, units[i],
+                             hidden_codes[i - 1], g + icpt_off[i - 1] * size)
             delta = previous
     return loss
 
