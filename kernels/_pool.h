@@ -138,7 +138,7 @@ static inline int fastmlp_pool_spin(unsigned long *spins) {
  * on an older job fails because the ticket moved on. */
 #define FASTMLP_IDLE_UNIT_BITS 20           /* units of a job < 2^20 */
 #define FASTMLP_IDLE_MAX_UNITS ((1L << FASTMLP_IDLE_UNIT_BITS) - 1)
-#define FASTMLP_IDLE_GATHER_ROWS 2          /* rows a gather unit copies */
+#define FASTMLP_IDLE_GATHER_BYTES 8192      /* a gather unit copies ~this */
 #define FASTMLP_IDLE_CHECK_BYTES 16384      /* bytes a check unit reads */
 
 typedef void (*fastmlp_idle_task)(ptrdiff_t unit);
@@ -150,6 +150,8 @@ typedef struct {
     const ptrdiff_t *rows;
     ptrdiff_t n_rows;
     char *dst;
+    ptrdiff_t rows_per_unit;                /* whole rows a unit copies, */
+    ptrdiff_t pieces;                       /* or a row's pieces (wide rows) */
 } fastmlp_idle_gather_args;
 
 typedef struct {
@@ -217,11 +219,21 @@ static int fastmlp_idle_post(fastmlp_idle_task task, ptrdiff_t n_units) {
     return 1;
 }
 
+/* A unit copies whole rows, about FASTMLP_IDLE_GATHER_BYTES of them, or
+ * one FASTMLP_IDLE_GATHER_BYTES piece of a row wider than that. */
 static void fastmlp_idle_gather_unit(ptrdiff_t unit) {
     const fastmlp_idle_gather_args *g = &fastmlp_idle.gather;
-    ptrdiff_t r = unit * FASTMLP_IDLE_GATHER_ROWS;
-    ptrdiff_t stop = r + FASTMLP_IDLE_GATHER_ROWS < g->n_rows ? r + FASTMLP_IDLE_GATHER_ROWS
-                                                               : g->n_rows;
+    ptrdiff_t r, stop, lo;
+    if (g->pieces > 1) {
+        r = unit / g->pieces;
+        lo = unit % g->pieces * FASTMLP_IDLE_GATHER_BYTES;
+        memcpy(g->dst + r * g->row_bytes + lo, g->src + g->rows[r] * g->row_bytes + lo,
+               (size_t) (g->row_bytes - lo < FASTMLP_IDLE_GATHER_BYTES
+                         ? g->row_bytes - lo : FASTMLP_IDLE_GATHER_BYTES));
+        return;
+    }
+    r = unit * g->rows_per_unit;
+    stop = r + g->rows_per_unit < g->n_rows ? r + g->rows_per_unit : g->n_rows;
     for (; r < stop; r++) {
         memcpy(g->dst + r * g->row_bytes, g->src + g->rows[r] * g->row_bytes,
                (size_t) g->row_bytes);
@@ -238,8 +250,18 @@ static int fastmlp_idle_arm_gather(const char *src, ptrdiff_t row_bytes,
     g->rows = rows;
     g->n_rows = n_rows;
     g->dst = dst;
+    if (row_bytes < 1 || n_rows < 1) {
+        return 0;
+    }
+    g->pieces = (row_bytes + FASTMLP_IDLE_GATHER_BYTES - 1) / FASTMLP_IDLE_GATHER_BYTES;
+    g->rows_per_unit = g->pieces > 1 ? 1 : FASTMLP_IDLE_GATHER_BYTES / row_bytes;
+    if (g->pieces > 1) {
+        /* (A count past what a job holds is refused by the post.) */
+        return n_rows > FASTMLP_IDLE_MAX_UNITS / g->pieces
+            ? 0 : fastmlp_idle_post(fastmlp_idle_gather_unit, n_rows * g->pieces);
+    }
     return fastmlp_idle_post(fastmlp_idle_gather_unit,
-                             (n_rows + FASTMLP_IDLE_GATHER_ROWS - 1) / FASTMLP_IDLE_GATHER_ROWS);
+                             (n_rows + g->rows_per_unit - 1) / g->rows_per_unit);
 }
 
 static void fastmlp_idle_check_unit(ptrdiff_t unit) {
@@ -297,7 +319,9 @@ static void fastmlp_idle_finish(ptrdiff_t min_units) {
 
 /* Finish the armed gather, on the pool when at least min_bytes are left. */
 static void fastmlp_idle_finish_gather(ptrdiff_t min_bytes) {
-    const ptrdiff_t unit_bytes = FASTMLP_IDLE_GATHER_ROWS * fastmlp_idle.gather.row_bytes;
+    const fastmlp_idle_gather_args *g = &fastmlp_idle.gather;
+    const ptrdiff_t unit_bytes = g->pieces > 1 ? FASTMLP_IDLE_GATHER_BYTES
+                                               : g->rows_per_unit * g->row_bytes;
     fastmlp_idle_finish(unit_bytes > 0 && min_bytes > unit_bytes ? min_bytes / unit_bytes : 1);
 }
 

@@ -330,9 +330,18 @@ def test_idle_gather_copies_the_rows_and_has_one_owner():
             finish()
             assert_array_equal(out[:203 - first], src[rows[first:]])
             assert (out[203 - first:] == -7.0).all()
-        # Jobs it cannot post: the loop then gathers them itself.
+        # Rows wider than a unit's 8 KB go in pieces (24000 bytes: 3).
+        wide = rs.normal(size=(50, 3000))
+        wide_rows = rs.randint(0, 50, size=9).astype(np.intp)
+        wide_out = np.zeros((9, 3000))
+        assert arm(wide.ctypes.data, 3000 * 8, wide_rows.ctypes.data, 9,
+                   wide_out.ctypes.data) == 1
+        finish()
+        assert_array_equal(wide_out, wide[wide_rows])
+        # Jobs it cannot post: the loop then gathers them itself. (Nothing
+        # is read: 8193 rows of 1 MiB are more than 2^20 units of 8 KB.)
         assert arm(src.ctypes.data, 37 * 8, rows.ctypes.data, 0, out.ctypes.data) == 0
-        assert arm(src.ctypes.data, 37 * 8, rows.ctypes.data, 1 << 21, out.ctypes.data) == 0
+        assert arm(src.ctypes.data, 1 << 20, rows.ctypes.data, 8193, out.ctypes.data) == 0
     finally:
         release()
     assert acquire() == 1              # released: the next loop may own it
