@@ -56,15 +56,23 @@ cdef inline void softmax_block(
     (NumPy's pairwise sum; a division, not a scaling by 1 / sum)."""
     cdef Py_ssize_t i, j
     cdef floating *row
-    cdef floating mx, total
+    cdef floating mx, total, v
+    cdef bint nan
     for i in range(n_rows):
         row = z + i * n_cols
+        # The maximum without a branch per entry (a data-dependent branch
+        # mispredicts about twice a row); np.max propagates a NaN, the
+        # first one, so a row with one takes that one.
         mx = row[0]
+        nan = row[0] != row[0]
         for j in range(1, n_cols):
-            # np.max propagates a NaN.
-            if row[j] > mx or row[j] != row[j]:
-                mx = row[j]
-                if mx != mx:
+            v = row[j]
+            nan = nan | (v != v)
+            mx = v if v > mx else mx
+        if nan:
+            for j in range(n_cols):
+                if row[j] != row[j]:
+                    mx = row[j]
                     break
         for j in range(n_cols):
             row[j] = row[j] - mx

@@ -67,6 +67,25 @@ cdef inline void _column_means(
     cdef floating w
     for j in range(n):
         out[j] = 0
+    if loss_code == LOSS_LOG:
+        # xlogy(0, pc) is 0 unless pc is NaN, and adding a zero (of either
+        # sign) leaves a column's sum as it is (the sums never hold -0:
+        # they start at +0 and the other terms are nonzero), so only the
+        # targets' nonzero entries and NaN outputs take a term: one log
+        # per row for one-hot targets, none of the clips of the others.
+        for i in range(n_rows):
+            pr = p + i * n_cols + lo
+            yr = y + i * n_cols + lo
+            w = 1 if sw == NULL else sw[i]
+            for j in range(n):
+                if yr[j] != 0 or pr[j] != pr[j]:
+                    if sw == NULL:
+                        out[j] += loss_term(yr[j], pr[j], LOSS_LOG)
+                    else:
+                        out[j] += loss_term(yr[j], pr[j], LOSS_LOG) * w
+        for j in range(n):
+            out[j] /= scale
+        return
     for i in range(n_rows):
         pr = p + i * n_cols + lo
         yr = y + i * n_cols + lo
