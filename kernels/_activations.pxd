@@ -36,6 +36,16 @@ cdef extern from "_activations.h" nogil:
                                     int code)
     void fastmlp_derivative_run_f64(const double *src, double *delta, Py_ssize_t n,
                                     int code)
+    void fastmlp_bias_relu_f32(float *z, const float *b, Py_ssize_t n_rows,
+                               Py_ssize_t n_cols)
+    void fastmlp_bias_relu_f64(double *z, const double *b, Py_ssize_t n_rows,
+                               Py_ssize_t n_cols)
+    void fastmlp_derivative_sums_f32(const float *a, float *delta, Py_ssize_t n_rows,
+                                     Py_ssize_t n_cols, Py_ssize_t lo, Py_ssize_t hi,
+                                     int code, float *sums)
+    void fastmlp_derivative_sums_f64(const double *a, double *delta, Py_ssize_t n_rows,
+                                     Py_ssize_t n_cols, Py_ssize_t lo, Py_ssize_t hi,
+                                     int code, double *sums)
 
 
 cdef inline floating _exp(floating x) noexcept nogil:
@@ -95,6 +105,28 @@ cdef inline void derivative_run(const floating *src, floating *delta, Py_ssize_t
         fastmlp_derivative_run_f32(src, delta, n, code)
     else:
         fastmlp_derivative_run_f64(src, delta, n, code)
+
+
+cdef inline void bias_relu(floating *z, const floating *b, Py_ssize_t n_rows,
+                           Py_ssize_t n_cols) noexcept nogil:
+    """z = relu(z + b) over a block, as a vector loop (_activations.h)."""
+    if floating is float:
+        fastmlp_bias_relu_f32(z, b, n_rows, n_cols)
+    else:
+        fastmlp_bias_relu_f64(z, b, n_rows, n_cols)
+
+
+cdef inline void derivative_sums_block(
+    const floating *a, floating *delta, Py_ssize_t n_rows, Py_ssize_t n_cols,
+    Py_ssize_t lo, Py_ssize_t hi, int code, floating *sums,
+) noexcept nogil:
+    """Columns [lo, hi): delta *= act'(z) from the output a, for scikit-
+    learn's hidden activations, and sums = those columns' sums
+    (_activations.h)."""
+    if floating is float:
+        fastmlp_derivative_sums_f32(a, delta, n_rows, n_cols, lo, hi, code, sums)
+    else:
+        fastmlp_derivative_sums_f64(a, delta, n_rows, n_cols, lo, hi, code, sums)
 
 
 cdef inline dict activation_codes():

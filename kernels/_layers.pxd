@@ -19,7 +19,7 @@ from cython cimport floating
 
 from _activations cimport (
     ACT_EXP, ACT_IDENTITY, ACT_LOGISTIC, ACT_RELU, ACT_SOFTMAX, ACT_TANH,
-    activate, activation_run, logistic, relu, sklearns,
+    activate, activation_run, bias_relu, logistic, relu, sklearns,
 )
 from _npy_loops cimport exp_run, tanh_run
 
@@ -115,20 +115,19 @@ cdef inline void bias_activation(
     """z = act(z + b) in place."""
     cdef Py_ssize_t i, j
     cdef floating *row
+    if code == ACT_RELU:
+        # A vector loop compiled per vector unit (_activations.h).
+        bias_relu(z, b, n_rows, n_cols)
+        return
     for i in range(n_rows):
         row = z + i * n_cols
-        if code == ACT_RELU:
-            # Its own loop so that it compiles to vector max instructions
-            # (the generic one below dispatches per element).
-            for j in range(n_cols):
-                row[j] = relu(row[j] + b[j])
-        elif code == ACT_LOGISTIC:
+        if code == ACT_LOGISTIC:
             for j in range(n_cols):
                 row[j] = logistic(row[j] + b[j])
         else:
             for j in range(n_cols):
                 row[j] += b[j]
-    if code != ACT_RELU and code != ACT_LOGISTIC:
+    if code != ACT_LOGISTIC:
         activation_block(z, n_rows, n_cols, code)
 
 

@@ -56,8 +56,8 @@ with AVX-512. -fopenmp-simd lets the L2 sum's one reduction loop vectorize.
 from cython cimport floating
 
 from _activations cimport (
-    ACT_IDENTITY, activation_codes, derivative_run, hidden_derivative_codes, sklearns,
-    times_derivative,
+    ACT_IDENTITY, activation_codes, derivative_run, derivative_sums_block,
+    hidden_derivative_codes, sklearns, times_derivative,
 )
 from _bf16 cimport (
     FASTMLP_BF16_AMX, FASTMLP_BF16_AVX512, fastmlp_bf16_gemm, fastmlp_bf16_set_level,

@@ -317,15 +317,15 @@ def _idle_gather_api():
 def test_idle_gather_copies_the_rows_and_has_one_owner():
     acquire, arm, finish, release = _idle_gather_api()
     rs = np.random.RandomState(3)
-    src = rs.normal(size=(500, 37))
+    src = rs.normal(size=(500, 370))
     rows = rs.randint(0, 500, size=203).astype(np.intp)
-    out = np.full((205, 37), -7.0)
+    out = np.full((205, 370), -7.0)
     assert acquire() == 1
     try:
         assert acquire() == 0          # another loop gathers for itself
         for first in (0, 50):          # a job after a finished one, too
             out[:] = -7.0
-            assert arm(src.ctypes.data, 37 * 8, rows[first:].ctypes.data, 203 - first,
+            assert arm(src.ctypes.data, 370 * 8, rows[first:].ctypes.data, 203 - first,
                        out.ctypes.data) == 1
             finish()
             assert_array_equal(out[:203 - first], src[rows[first:]])
@@ -340,7 +340,9 @@ def test_idle_gather_copies_the_rows_and_has_one_owner():
         assert_array_equal(wide_out, wide[wide_rows])
         # Jobs it cannot post: the loop then gathers them itself. (Nothing
         # is read: 8193 rows of 1 MiB are more than 2^20 units of 8 KB.)
-        assert arm(src.ctypes.data, 37 * 8, rows.ctypes.data, 0, out.ctypes.data) == 0
+        assert arm(src.ctypes.data, 370 * 8, rows.ctypes.data, 0, out.ctypes.data) == 0
+        # Below PARALLEL_MIN_BYTES (64 KiB) the loop's own gather is faster.
+        assert arm(src.ctypes.data, 37 * 8, rows.ctypes.data, 200, out.ctypes.data) == 0
         assert arm(src.ctypes.data, 1 << 20, rows.ctypes.data, 8193, out.ctypes.data) == 0
     finally:
         release()
@@ -353,14 +355,14 @@ def test_idle_threads_gather_before_the_loop_finishes():
 
     acquire, arm, finish, release = _idle_gather_api()
     rs = np.random.RandomState(4)
-    src = rs.normal(size=(1000, 100))
+    src = rs.normal(size=(1000, 1000))
     rows = rs.permutation(1000)[:64].astype(np.intp)
-    out = np.zeros((64, 100))
+    out = np.zeros((64, 1000))
     a = rs.normal(size=(600, 600))
     with threadpool_limits(limits=2, user_api="blas"):
         assert acquire() == 1
         try:
-            assert arm(src.ctypes.data, 800, rows.ctypes.data, 64, out.ctypes.data) == 1
+            assert arm(src.ctypes.data, 8000, rows.ctypes.data, 64, out.ctypes.data) == 1
             a @ a        # wakes the worker; after its part it spins, and copies
             time.sleep(0.05)
             # Every row in place before the loop asked for them.
