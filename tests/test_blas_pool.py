@@ -371,3 +371,40 @@ def test_idle_threads_gather_before_the_loop_finishes():
         finally:
             release()
     assert _train.blas_pool_info()[1] >= 1
+
+
+def test_concurrent_predicts_and_fits_share_the_idle_work_safely():
+    # One caller at a time owns the idle facility (the others check their
+    # blocks and gather their rows themselves): every result is the serial
+    # one, whoever owned it.
+    rs = np.random.RandomState(6)
+    X = rs.normal(size=(3000, 300)).astype(np.float32)
+    y = rs.randint(0, 5, size=3000)
+    model = MLPClassifier((64,), batch_size=100, max_iter=2, random_state=0,
+                          backend="cpu").fit(X, y)
+    X_big = rs.normal(size=(5 * 1024 + 17, 300)).astype(np.float32)
+    expected = model.predict_proba(X_big)
+    expected_fit = _fit(3, X, y)
+    results = {}
+
+    def predict(key):
+        results[key] = [model.predict_proba(X_big) for _ in range(4)]
+
+    def fit():
+        results["fit"] = _fit(3, X, y)
+
+    with threadpool_limits(limits=2, user_api="blas"):
+        threads = [threading.Thread(target=predict, args=(k,)) for k in range(3)]
+        threads.append(threading.Thread(target=fit))
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join(timeout=300)
+    assert not any(t.is_alive() for t in threads), "a thread hung"
+    for k in range(3):
+        for got in results[k]:
+            assert_array_equal(got, expected)
+    assert_array_equal(results["fit"], expected_fit)
+    # Nobody kept the facility.
+    assert _train.idle_acquire()
+    _train.idle_release()
