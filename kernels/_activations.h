@@ -243,6 +243,14 @@ static void fastmlp_bias_relu_##S(T *z, const T *b, ptrdiff_t n_rows,         \
  * tanh delta * (1 - a * a), logistic (delta * a) * (1 - a), identity as
  * is), then sums[j] = the column's sum, rows added in order onto 0 (NumPy's
  * order for several columns). */
+/* One loop of it: x = EXPR for j in [lo, hi), stored and summed. */
+#define FASTMLP_TIMES_SUM(T, EXPR)                                              \
+    for (j = lo; j < hi; j++) {                                               \
+        const T x = (EXPR);                                                   \
+        dr[j] = x;                                                            \
+        total[j] += x;                                                        \
+    }
+
 #define FASTMLP_DERIVATIVE_SUMS(T, S)                                         \
 FASTMLP_MULTIVERSION                                                          \
 static void fastmlp_derivative_sums_##S(const T *a, T *delta, ptrdiff_t n_rows, \
@@ -256,29 +264,11 @@ static void fastmlp_derivative_sums_##S(const T *a, T *delta, ptrdiff_t n_rows, 
         T *restrict dr = delta + i * n_cols;                                  \
         T *restrict total = sums;                                             \
         switch (code) {                                                       \
-        case ACT_RELU:                                                        \
-            for (j = lo; j < hi; j++) {                                       \
-                const T x = ar[j] != 0 ? dr[j] : zero;                        \
-                dr[j] = x;                                                    \
-                total[j] += x;                                                \
-            }                                                                 \
-            break;                                                            \
-        case ACT_TANH:                                                        \
-            for (j = lo; j < hi; j++) {                                       \
-                const T x = dr[j] * (one - ar[j] * ar[j]);                    \
-                dr[j] = x;                                                    \
-                total[j] += x;                                                \
-            }                                                                 \
-            break;                                                            \
+        case ACT_RELU: FASTMLP_TIMES_SUM(T, ar[j] != 0 ? dr[j] : zero); break; \
+        case ACT_TANH: FASTMLP_TIMES_SUM(T, dr[j] * (one - ar[j] * ar[j])); break; \
         case ACT_LOGISTIC:                                                    \
-            for (j = lo; j < hi; j++) {                                       \
-                const T x = dr[j] * ar[j] * (one - ar[j]);                    \
-                dr[j] = x;                                                    \
-                total[j] += x;                                                \
-            }                                                                 \
-            break;                                                            \
-        default:                                                              \
-            for (j = lo; j < hi; j++) total[j] += dr[j];                      \
+            FASTMLP_TIMES_SUM(T, dr[j] * ar[j] * (one - ar[j])); break;       \
+        default: FASTMLP_TIMES_SUM(T, dr[j]);                                 \
         }                                                                     \
     }                                                                         \
 }

@@ -102,6 +102,15 @@ def _fit(seed, X, y):
     return model.fit(X, y).coefs_[0].copy()
 
 
+def _run_together(threads):
+    """Start the threads, wait for them (5 minutes at most): none may hang."""
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(timeout=300)
+    assert not any(t.is_alive() for t in threads), "a thread hung"
+
+
 def test_concurrent_fits_and_numpy_gemms_agree_and_finish():
     rs = np.random.RandomState(0)
     X = rs.normal(size=(3000, 300)).astype(np.float32)
@@ -118,13 +127,8 @@ def test_concurrent_fits_and_numpy_gemms_agree_and_finish():
         results["gemm"] = [a @ a for _ in range(20)]
 
     with threadpool_limits(limits=2, user_api="blas"):
-        threads = [threading.Thread(target=fit, args=(s,)) for s in (1, 2)]
-        threads.append(threading.Thread(target=gemms))
-        for t in threads:
-            t.start()
-        for t in threads:
-            t.join(timeout=300)
-    assert not any(t.is_alive() for t in threads), "a thread hung"
+        _run_together([threading.Thread(target=fit, args=(s,)) for s in (1, 2)]
+                      + [threading.Thread(target=gemms)])
     assert_array_equal(results[1], expected_fits[0])
     assert_array_equal(results[2], expected_fits[1])
     # NumPy's own products: right, to rounding. (Not bit for bit: under
@@ -394,13 +398,8 @@ def test_concurrent_predicts_and_fits_share_the_idle_work_safely():
         results["fit"] = _fit(3, X, y)
 
     with threadpool_limits(limits=2, user_api="blas"):
-        threads = [threading.Thread(target=predict, args=(k,)) for k in range(3)]
-        threads.append(threading.Thread(target=fit))
-        for t in threads:
-            t.start()
-        for t in threads:
-            t.join(timeout=300)
-    assert not any(t.is_alive() for t in threads), "a thread hung"
+        _run_together([threading.Thread(target=predict, args=(k,)) for k in range(3)]
+                      + [threading.Thread(target=fit)])
     for k in range(3):
         for got in results[k]:
             assert_array_equal(got, expected)
