@@ -209,6 +209,23 @@ FASTMLP_FLAT_STEP(fastmlp_flat_step_f64, double, f64)
  * at a time keep eight streams in flight: 11.5-12 GB/s, a sequential
  * copy's speed (measured on 60000x784 float32 and float64). */
 #define FASTMLP_GATHER_WIDTH 8
+/* Short rows (a small network's inputs, any targets) would pay a libc
+ * call for each row's tail: fixed-size copies the compiler inlines instead
+ * (32 rows of 20 float32 and 32 of 3 targets: 0.2 -> 0.1 us a step). */
+#define FASTMLP_SHORT_ROW 256
+static void fastmlp_gather_short_rows(const char *src, ptrdiff_t row_bytes,
+                                      const ptrdiff_t *rows, ptrdiff_t n_rows,
+                                      char *dst) {
+    ptrdiff_t r, o;
+    for (r = 0; r < n_rows; r++) {
+        const char *from = src + rows[r] * row_bytes;
+        char *to = dst + r * row_bytes;
+        for (o = 0; o + 16 <= row_bytes; o += 16) memcpy(to + o, from + o, 16);
+        for (; o + 4 <= row_bytes; o += 4) memcpy(to + o, from + o, 4);
+        for (; o < row_bytes; o++) to[o] = from[o];
+    }
+}
+
 static void fastmlp_gather_rows(const char *src, ptrdiff_t row_bytes,
                                 const ptrdiff_t *rows, ptrdiff_t n_rows, char *dst) {
     const ptrdiff_t whole = row_bytes & ~(ptrdiff_t) 63;
@@ -216,6 +233,10 @@ static void fastmlp_gather_rows(const char *src, ptrdiff_t row_bytes,
     char *to[FASTMLP_GATHER_WIDTH];
     ptrdiff_t r = 0, offset;
     int g;
+    if (row_bytes <= FASTMLP_SHORT_ROW) {
+        fastmlp_gather_short_rows(src, row_bytes, rows, n_rows, dst);
+        return;
+    }
     for (; r + FASTMLP_GATHER_WIDTH <= n_rows; r += FASTMLP_GATHER_WIDTH) {
         for (g = 0; g < FASTMLP_GATHER_WIDTH; g++) {
             from[g] = src + rows[r + g] * row_bytes;
