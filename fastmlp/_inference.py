@@ -87,7 +87,13 @@ def forward(X, coefs, intercepts, activation, out_activation, check_finite_as=No
     data = np.ascontiguousarray(X, dtype=dtype)
     n_rows = data.shape[0]
     check = check_finite_as is not None
-    if n_rows <= BLOCK_ROWS:
+    if n_rows <= BLOCK_ROWS or dtype == np.float64:
+        # float64 keeps scikit-learn's bits: OpenBLAS picks its kernel (a
+        # small-matrix one below about 10^6 multiply-adds) and its thread
+        # count by a product's size, and they add in different orders, so a
+        # block of rows can differ in the last bit from the same rows of
+        # one product over all of them. Each layer is then one product over
+        # all rows, as scikit-learn's.
         outputs = [np.empty((n_rows, W.shape[1]), dtype=dtype) for W, _, _ in layers]
         if _through(data, layers, outputs, check, bf16) is None:
             _raise_not_finite(X, check_finite_as)

@@ -14,13 +14,14 @@ without them fails. Changing one rebuilds the kernels.
 # ~20 us of dispatch, so 0.05 s of work per call hides it entirely.
 SLICE_SECONDS = 0.05
 
-# Dense input to predict runs through the network this many rows at a time:
+# Dense float32 input to predict runs through the network this many rows at
+# a time (float64 runs each layer over all rows, for scikit-learn's bits:
+# fastmlp/_inference.py):
 # a block's activations stay in cache for the next layer (10000x784 float32,
 # hidden (100,): 11.3 ms -> 10.2 ms in 512-row blocks), and while one block
 # runs, idle threads check the next for non-finite values (kernels/_pool.h).
 # Once that check left the blocks' critical path, larger blocks made larger
-# GEMMs: 9.7 ms (512 rows) -> 9.1-9.3 ms (768-2048), GEMM floor 8.4 ms;
-# float64 within noise (22.2-23.0 ms).
+# GEMMs: 9.7 ms (512 rows) -> 9.1-9.3 ms (768-2048), GEMM floor 8.4 ms.
 INFERENCE_BLOCK_ROWS = 1024
 
 # predict on at most this many C-ordered float rows skips validate_data's

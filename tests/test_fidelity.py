@@ -151,9 +151,32 @@ def test_fortran_ordered_data_as_sklearn_multiplies_it(backend, params):
 def test_fortran_ordered_predictions_beyond_one_block(backend):
     # Predictions on F-ordered X run another path than C-ordered ones (the
     # first layer NumPy's product of the whole X, then the kernels on all
-    # rows at once, not in 512-row blocks): scikit-learn's bits there too.
+    # rows at once): scikit-learn's bits there too.
     rs = np.random.RandomState(4)
     X = np.asfortranarray(rs.normal(size=(1500, 30)))
     y = rs.randint(3, size=1500)
     _fit_both(backend, SkClassifier, MLPClassifier, X, y, hidden_layer_sizes=(40,),
               max_iter=3, shuffle=False, random_state=0)
+
+
+@pytest.mark.parametrize("n_features, hidden, n_rows", [
+    (20, 32, 20000),      # the whole product regular, blocks of it small-matrix
+    (100, 50, 2049),      # a one-row last block
+])
+def test_predictions_beyond_one_block_keep_sklearns_bits(n_features, hidden, n_rows):
+    # C-ordered float64 input past INFERENCE_BLOCK_ROWS: OpenBLAS chooses its
+    # kernel and thread count by a product's size, so blocks of rows could
+    # add in another order than scikit-learn's one product: they must not.
+    _skip_unless_exact("cpu")
+    from fastmlp import _inference
+
+    assert n_rows > _inference.BLOCK_ROWS
+    rs = np.random.RandomState(n_features)
+    X = rs.normal(size=(300, n_features))
+    y = rs.randint(10, size=300)
+    params = dict(hidden_layer_sizes=(hidden,), max_iter=3, random_state=0)
+    theirs = SkClassifier(**params).fit(X, y)
+    ours = MLPClassifier(**params).fit(X, y)
+    X_big = rs.normal(size=(n_rows, n_features))
+    assert_array_equal(ours.predict_proba(X_big), theirs.predict_proba(X_big))
+    assert_array_equal(ours.predict(X_big), theirs.predict(X_big))
