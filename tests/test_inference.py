@@ -102,8 +102,9 @@ def test_blocked_forward_matches_reference_across_blocks(dtype):
 @pytest.mark.parametrize("fmt", ["dense32", "dense64", "csr"])
 @pytest.mark.parametrize("block", [0, 1, 2])
 def test_non_finite_values_in_any_block_raise_sklearns_error(bad, fmt, block):
-    # Block 0 is checked in the first layer's kernel, the others (dense) by
-    # idle threads while the block before them runs (kernels/_pool.h).
+    # Dense float32: block 0 is checked in the first layer's kernel, the
+    # others by idle threads while the block before them runs
+    # (kernels/_pool.h). Dense float64 runs unblocked, CSR through NumPy.
     from sklearn.utils import assert_all_finite
 
     coefs, intercepts = _weights((6, 4, 3), np.float64)
