@@ -38,6 +38,19 @@ def kernels(dtype):
     layer_key, kept = m.layer_key, m.kept
     rate_of, param_step = m.step_rate, m.optimizer_step
 
+    @cuda.jit(device=True)
+    def mask_key(dropout, seed, t, layer):
+        """The key of layer's dropout mask at step t[0] + 1, one derivation
+        for the forward and the backward pass (without dropout: seed, a
+        uint64 like it)."""
+        return layer_key(seed, t[0] + 1, layer) if dropout else seed
+
+    @cuda.jit(device=True)
+    def cell(k, units):
+        """(row, column) of entry k of a row-major block ``units`` wide."""
+        r = k // units
+        return r, k - r * units
+
     @cuda.jit
     def permute(order, X, Y, sw, weighted, Xp, Yp, swp):
         """Rows ``order`` of X, Y (and sw) into Xp, Yp (swp), in order."""
@@ -59,13 +72,10 @@ def kernels(dtype):
         """Z = act(Z + b) in place; pre = Z + b where kept. With dropout,
         src = act(Z + b) (for the derivative) and Z its dropped-out copy:
         the mask of step t[0] + 1 (_dropout)."""
-        start, stride = cuda.grid(1), cuda.gridsize(1)
         rows, units = Z.shape
-        # (The key only with dropout: seed, a uint64 like it, otherwise.)
-        key = layer_key(seed, t[0] + 1, layer) if dropout else seed
-        for k in range(start, rows * units, stride):
-            r = k // units
-            c = k - r * units
+        key = mask_key(dropout, seed, t, layer)
+        for k in range(cuda.grid(1), rows * units, cuda.gridsize(1)):
+            r, c = cell(k, units)
             z = Z[r, c] + b[c]
             if keep_pre:
                 pre[r, c] = z
@@ -166,12 +176,10 @@ def kernels(dtype):
     def hidden_backward(D, src, code, dropout, seed, t, layer, threshold, scale):
         """D (delta @ W^T) through the layer's dropout mask and its
         activation's derivative, in place."""
-        start, stride = cuda.grid(1), cuda.gridsize(1)
         rows, units = D.shape
-        key = layer_key(seed, t[0] + 1, layer) if dropout else seed
-        for k in range(start, rows * units, stride):
-            r = k // units
-            c = k - r * units
+        key = mask_key(dropout, seed, t, layer)
+        for k in range(cuda.grid(1), rows * units, cuda.gridsize(1)):
+            r, c = cell(k, units)
             d = D[r, c]
             if dropout:
                 d = d * scale if kept(key, k, threshold) else zero
