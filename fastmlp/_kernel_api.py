@@ -32,15 +32,12 @@ KERNELS = (
      (("T *", "z"), ("const T *", "b"), ("T *", "out"), ("Py_ssize_t", "n_rows"),
       ("Py_ssize_t", "n_cols"), ("int", "code")),
      "out = act(z + b); with out != z, z keeps z + b (the pre-activation)."),
-    ("derivative_multiply", "void",
-     (("const T *", "a"), ("T *", "delta"), ("Py_ssize_t", "n"), ("int", "code")),
-     "delta *= act'(z), from the output a (or the pre-activation, as the "
-     "activation's table entry says)."),
     ("derivative_sums", "void",
      (("const T *", "a"), ("T *", "delta"), ("Py_ssize_t", "n_rows"),
       ("Py_ssize_t", "n_cols"), ("int", "code"), ("T *", "sums")),
-     "delta *= act'(z) as derivative_multiply, then sums = delta.sum(axis=0) "
-     "as column_sums (one pass for scikit-learn's activations)."),
+     "delta *= act'(z), from the output a (or the pre-activation, as the "
+     "activation's table entry says), then sums = delta.sum(axis=0) as "
+     "column_sums (one pass for scikit-learn's activations)."),
     ("output_loss_delta", "double",
      (("T *", "z"), ("const T *", "y"), ("const T *", "sw"), ("Py_ssize_t", "n_rows"),
       ("Py_ssize_t", "n_cols"), ("int", "out_code"), ("int", "loss_code"),

@@ -51,10 +51,13 @@ from .engines import BACKENDS, Network, get_engine
 
 _STOCHASTIC_SOLVERS = tuple(OPTIMIZERS)
 _FLOAT_DTYPES = (np.dtype(np.float32), np.dtype(np.float64))
+
+
 def _distinct_integers(y):
     """np.unique(y) for a 1-D integer array: by counting where the labels
-    span a small range (10000 labels: 144 -> ~20 us), else np.unique."""
-    if y.dtype.itemsize <= 8 and y.dtype != np.uint64:
+    span a small range (10000 labels: 144 -> ~20 us), else np.unique (and
+    for uint64, whose values intp may not hold)."""
+    if y.dtype != np.uint64:
         lo, hi = int(y.min()), int(y.max())
         if hi - lo < 1 << 16:
             counts = np.bincount(y.astype(np.intp, copy=False) - lo)

@@ -19,7 +19,7 @@ from cython cimport floating
 
 from _activations cimport (
     ACT_EXP, ACT_IDENTITY, ACT_LOGISTIC, ACT_RELU, ACT_SOFTMAX, ACT_TANH,
-    activate, activation_run, bias_relu, logistic, relu, sklearns,
+    activate, activation_run, bias_relu, logistic, sklearns,
 )
 from _npy_loops cimport exp_run, tanh_run
 

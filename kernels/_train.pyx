@@ -11,8 +11,9 @@ fused as far as the data flow allows:
     forward, per layer:   gemm, then bias_activation (z = act(z + b))
     output layer:         output_loss_delta: activation, data loss, then
                           delta = (p - y) * sw
-    backward, per layer:  gemm (A^T delta), column_sums (delta), gemm
-                          (delta W^T), then derivative_multiply
+    backward, per layer:  gemm (A^T delta), gemm (delta W^T), then
+                          derivative_sums (the next delta and its column
+                          sums; the output layer's delta takes column_sums)
     update:               flat_step: the L2 term, the division
                           by the sample-weight sum and the optimizer update
                           in one pass over the flat parameter buffer

@@ -90,11 +90,9 @@ def derivative_multiply(const floating[:, ::1] a, floating[:, ::1] delta,
     cdef Py_ssize_t n = a.shape[0] * a.shape[1]
     if n == 0:
         return
+    # (The loops take it fused with the column sums: derivative_sums.)
     with nogil:
-        if floating is float:
-            derivative_multiply_f32(&a[0, 0], &delta[0, 0], n, code)
-        else:
-            derivative_multiply_f64(&a[0, 0], &delta[0, 0], n, code)
+        _api_derivative_multiply(&a[0, 0], &delta[0, 0], n, code)
 
 
 def derivative_sums(const floating[:, ::1] a, floating[:, ::1] delta, int code,
