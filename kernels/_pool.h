@@ -37,6 +37,7 @@
 #include <stddef.h>
 
 #include "_finite.h"
+#include "_vector.h"   /* fastmlp_gather_rows */
 
 typedef void (*fastmlp_task)(void *arg, int part, int n_parts);
 
@@ -234,10 +235,8 @@ static void fastmlp_idle_gather_unit(ptrdiff_t unit) {
     }
     r = unit * g->rows_per_unit;
     stop = r + g->rows_per_unit < g->n_rows ? r + g->rows_per_unit : g->n_rows;
-    for (; r < stop; r++) {
-        memcpy(g->dst + r * g->row_bytes, g->src + g->rows[r] * g->row_bytes,
-               (size_t) g->row_bytes);
-    }
+    fastmlp_gather_rows(g->src, g->row_bytes, g->rows + r, stop - r,
+                        g->dst + r * g->row_bytes);
 }
 
 /* Post the gather dst[r] = src[rows[r]] (rows of row_bytes bytes, r <
