@@ -73,16 +73,14 @@ cdef inline void _column_means(
         # they start at +0 and the other terms are nonzero), so only the
         # targets' nonzero entries and NaN outputs take a term: one log
         # per row for one-hot targets, none of the clips of the others.
+        # (Unweighted, w = 1: a product by 1 is exact.)
         for i in range(n_rows):
             pr = p + i * n_cols + lo
             yr = y + i * n_cols + lo
             w = 1 if sw == NULL else sw[i]
             for j in range(n):
                 if yr[j] != 0 or pr[j] != pr[j]:
-                    if sw == NULL:
-                        out[j] += loss_term(yr[j], pr[j], LOSS_LOG)
-                    else:
-                        out[j] += loss_term(yr[j], pr[j], LOSS_LOG) * w
+                    out[j] += loss_term(yr[j], pr[j], LOSS_LOG) * w
         for j in range(n):
             out[j] /= scale
         return
