@@ -235,10 +235,10 @@ def run_epoch(
                 K.gather_rows(X.ctypes.data, row_bytes, rows, n_rows, a0)
             armed = False
             if idle and batch + 1 < stop_batch:
-                following = stop + min(batch_size, n_samples - stop)
                 armed = K.idle_gather_arm(
                     X.ctypes.data, row_bytes, rows + n_rows * order.itemsize,
-                    following - stop, xb[(batch + 1 - first_batch) % 2].ctypes.data) == 1
+                    min(batch_size, n_samples - stop),
+                    xb[(batch + 1 - first_batch) % 2].ctypes.data) == 1
             K.gather_rows(Y.ctypes.data, n_outputs * size, rows, n_rows, yb.ctypes.data)
             if weighted:
                 K.gather_rows(sw.ctypes.data, size, rows, n_rows, swb.ctypes.data)
