@@ -22,15 +22,14 @@ def get_engine(backend):
             if _ENGINES[name].is_available():
                 return _ENGINES[name]()
     cls = _ENGINES.get(backend)
-    if cls is CudaEngine and not cls.is_available():
-        raise ValueError(cls.unavailable_reason())
-    if cls is None or not cls.is_available():
+    if cls is not None and cls.is_available():
+        return cls()
+    reason = None if cls is None else cls.unavailable_reason()
+    if reason is None:
         available = [n for n, c in _ENGINES.items() if c.is_available()]
-        raise ValueError(
-            f"backend={backend!r} is not available here; available backends: "
-            f"{['auto'] + available}."
-        )
-    return cls()
+        reason = (f"backend={backend!r} is not available here; available backends: "
+                  f"{['auto'] + available}.")
+    raise ValueError(reason)
 
 
 __all__ = ["Engine", "Network", "Trainer", "get_engine", "BACKENDS"]

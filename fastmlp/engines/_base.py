@@ -149,6 +149,12 @@ class Engine(ABC):
         """Whether this engine can run here (hardware, optional packages)."""
         return True
 
+    @classmethod
+    def unavailable_reason(cls):
+        """Why this engine cannot run here, for its error message; None for
+        the generic one (which lists the backends that can)."""
+        return None
+
     @abstractmethod
     def trainer(self, network, X, Y, sample_weight):
         """A ``Trainer`` for ``network`` on this data."""
