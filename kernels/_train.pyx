@@ -70,7 +70,7 @@ from _layers cimport activation_block, fastmlp_pairwise_sum_f64_block, pairwise_
 from _layers cimport bias_activation as _bias_activation
 from _layers cimport bias_activation_to as _bias_activation_to
 from _losses cimport (
-    LOSS_BINARY_LOG, LOSS_LOG, LOSS_POISSON, LOSS_SQUARED_ERROR, loss_term,
+    LOSS_BINARY_LOG, LOSS_LOG, LOSS_POISSON, LOSS_SQUARED_ERROR, _clip, _eps, loss_term,
 )
 from _npy_loops cimport FASTMLP_NPY_EXP, FASTMLP_NPY_TANH, fastmlp_set_npy_loop
 

@@ -27,6 +27,55 @@ cdef extern from "_pairwise.h" nogil:
     enum: FASTMLP_PW_BLOCKSIZE
 
 
+cdef extern from "_vector.h" nogil:
+    void fastmlp_clipped_logs_f32(const float *p, double *out, Py_ssize_t n)
+
+
+# A float32 log loss takes its logs this many terms at a time.
+cdef enum:
+    _LOG_CHUNK = 256
+
+
+cdef bint _log_loss_sums_f32(
+    const float *p, const float *y, const float *sw, Py_ssize_t n_cols,
+    Py_ssize_t n_rows, Py_ssize_t lo, Py_ssize_t n, double *out,
+) noexcept nogil:
+    """out[j] += xlogy(y, clip(p)) * w down the rows of columns lo .. lo + n,
+    as _column_means adds them, with the clips and logs of a chunk of rows
+    taken in one vectorized pass (fastmlp_clipped_logs_f32; its logs are
+    within 2 ulp of libm's: a float32 model's loss is double arithmetic on
+    its float32 outputs, not scikit-learn's bits). Every entry takes its
+    term: where y is 0 and p no NaN, y * log(pc) * w is a zero, which
+    leaves the sum as it is (see _column_means), and choosing the entries
+    to keep branched on each row's class, mispredicted once a row. False,
+    doing nothing, when a row has more than _LOG_CHUNK columns."""
+    cdef double logs[_LOG_CHUNK]
+    cdef Py_ssize_t i = 0, j, r, rows, chunk = _LOG_CHUNK // n if n else 0
+    cdef const float *yr
+    cdef double total
+    if chunk == 0:
+        return False
+    while i < n_rows:
+        rows = min(chunk, n_rows - i)
+        if n == n_cols:
+            fastmlp_clipped_logs_f32(p + i * n_cols, logs, rows * n)
+        else:
+            for r in range(rows):
+                fastmlp_clipped_logs_f32(p + (i + r) * n_cols + lo, logs + r * n, n)
+        for j in range(n):
+            total = out[j]
+            yr = y + i * n_cols + lo + j
+            if sw == NULL:
+                for r in range(rows):
+                    total += yr[r * n_cols] * logs[r * n + j]
+            else:
+                for r in range(rows):
+                    total += (yr[r * n_cols] * logs[r * n + j]) * <double> sw[i + r]
+            out[j] = total
+        i += rows
+    return True
+
+
 cdef inline void _row_terms(
     const floating *p, const floating *y, const floating *sw, Py_ssize_t lo,
     Py_ssize_t n, int loss_code, double *out,
@@ -74,13 +123,17 @@ cdef inline void _column_means(
         # targets' nonzero entries and NaN outputs take a term: one log
         # per row for one-hot targets, none of the clips of the others.
         # (Unweighted, w = 1: a product by 1 is exact.)
-        for i in range(n_rows):
-            pr = p + i * n_cols + lo
-            yr = y + i * n_cols + lo
-            w = 1 if sw == NULL else sw[i]
-            for j in range(n):
-                if yr[j] != 0 or pr[j] != pr[j]:
-                    out[j] += loss_term(yr[j], pr[j], LOSS_LOG) * w
+        if floating is float and _log_loss_sums_f32(p, y, sw, n_cols, n_rows, lo, n,
+                                                    out):
+            pass
+        else:
+            for i in range(n_rows):
+                pr = p + i * n_cols + lo
+                yr = y + i * n_cols + lo
+                w = 1 if sw == NULL else sw[i]
+                for j in range(n):
+                    if yr[j] != 0 or pr[j] != pr[j]:
+                        out[j] += loss_term(yr[j], pr[j], LOSS_LOG) * w
         for j in range(n):
             out[j] /= scale
         return

@@ -345,6 +345,45 @@ def test_output_loss_delta_gives_sklearns_bits(out, loss, dtype, weighted, n_row
 
 
 @pytest.mark.parametrize("weighted", [False, True])
+@pytest.mark.parametrize("targets", ["one-hot", "soft"])
+@pytest.mark.parametrize("n_rows", [1, 7, 33, 129])
+@pytest.mark.parametrize("n_cols", [2, 7, 33, 129, 300])
+def test_float32_log_loss_takes_vectorized_logs_within_libms(n_rows, n_cols, targets,
+                                                            weighted):
+    # Its logs come from a vectorized log (a chunk of rows at a time; a
+    # row's columns in pieces past 128 columns), each within 2 ulp of libm's;
+    # the reference takes libm's in double: the sums must agree to ~1e-15.
+    rs = np.random.RandomState(n_rows * 1000 + n_cols)
+    z = rs.normal(0, 4, (n_rows, n_cols)).astype(np.float32)
+    z[0, 0] = 40       # saturates: outputs clipped to eps and 1 - eps
+    if targets == "one-hot":
+        y = np.eye(n_cols, dtype=np.float32)[rs.randint(n_cols, size=n_rows)]
+    else:
+        y = rs.dirichlet(np.ones(n_cols), n_rows).astype(np.float32)
+    sw = rs.uniform(0.2, 2.0, n_rows).astype(np.float32) if weighted else None
+    p = z.copy()
+    SK_ACTIVATIONS["softmax"](p)
+    got = _train.output_loss_delta(z, y, sw, ACT["softmax"], LOSS["log_loss"],
+                                   np.empty_like(z))
+    assert_allclose(got, LOSSES["log_loss"](y.astype(np.float64), p, sw), rtol=1e-14)
+
+
+def test_float32_log_loss_of_a_nan_output_is_nan():
+    # Also where the output's target is 0 (xlogy(0, nan) is nan).
+    for column in (0, 1):
+        p = np.array([[0.25, 0.75], [0.5, 0.5]], dtype=np.float32)
+        y = np.array([[1, 0], [0, 1]], dtype=np.float32)
+        p[0, column] = np.nan
+        got = _train.output_loss_delta(p, y, None, ACT["identity"], LOSS["log_loss"],
+                                       np.empty_like(p))
+        assert np.isnan(got)
+        expected = _train.output_loss_delta(p.astype(np.float64), y.astype(np.float64),
+                                            None, ACT["identity"], LOSS["log_loss"],
+                                            np.empty((2, 2)))
+        assert np.isnan(expected)
+
+
+@pytest.mark.parametrize("weighted", [False, True])
 def test_float32_loss_is_finite_where_float64s_is(weighted):
     # (y - p)^2 = 3.6e77 overflows float32 but not double: the engines must
     # not see an infinite loss (and stop training) where scikit-learn, whose
