@@ -144,6 +144,7 @@ include "_train_passes.pxi"
 include "_train_api.pxi"
 include "_train_shims.pxi"
 include "_train_pool.pxi"
+include "_shuffle.pxi"
 
 include "_cblas_setters.pxi"
 include "_npy_loops.pxi"

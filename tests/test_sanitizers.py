@@ -39,10 +39,11 @@ ROOT = Path(__file__).resolve().parents[1]
 pytestmark = pytest.mark.sanitizer
 
 # The modules whose tests reach the compiled kernels: the kernels' own
-# (inference and training shims), the cpu engine's Numba loops over them,
-# and the thread pool of _pool.h.
+# (inference and training shims, the epochs' shuffle), the cpu engine's
+# Numba loops over them, and the thread pool of _pool.h.
 SANITIZED_MODULES = [
     "test_train_kernels.py",
+    "test_shuffle.py",
     "test_inference.py",
     "test_cpu_engine.py",
     "test_blas_pool.py",
