@@ -24,7 +24,7 @@ from sklearn.exceptions import ConvergenceWarning
 from sklearn.metrics import accuracy_score, get_scorer, get_scorer_names, r2_score
 from sklearn.model_selection import train_test_split
 from sklearn.preprocessing import LabelBinarizer
-from sklearn.utils import _safe_indexing, check_random_state, column_or_1d
+from sklearn.utils import _safe_indexing, column_or_1d
 from sklearn.utils._param_validation import Interval, Options, StrOptions
 from sklearn.utils.class_weight import compute_sample_weight
 from sklearn.utils.metaestimators import available_if
@@ -46,7 +46,7 @@ from ._callbacks import CallbackSupportMixin, FitTasks, LbfgsIterations, StopReq
 from ._operations import HIDDEN_ACTIVATIONS, hidden_activation_names, output_loss
 from ._layout import ParamLayout
 from ._optimizers import OPTIMIZERS, make_optimizer, parameter_constraints
-from ._shuffle import shuffle
+from ._random import check_random_state, shuffle
 from ._tunables import FAST_PATH_MAX_ROWS
 from .engines import BACKENDS, Network, get_engine
 

@@ -1,4 +1,4 @@
-/* The epochs' shuffle of the training rows, for fastmlp/_shuffle.py: the
+/* The epochs' shuffle of the training rows, for fastmlp/_random.py: the
  * permutation and the draws of NumPy's legacy RandomState.shuffle, ~2.5x
  * faster (10000 rows: 122 -> 48 us, a tenth of a small network's epoch).
  *
@@ -9,7 +9,7 @@
  * branches on each rejection (taken about a third of the time, so
  * mispredicted). Here the generator is inlined over the bit generator's
  * own state (NumPy's mt19937_state: 624 key words, then the position;
- * fastmlp/_shuffle.py checks that layout once per process) and every word
+ * fastmlp/_random.py checks that layout once per process) and every word
  * drawn makes one pass of the loop without a branch: a rejected word swaps
  * x[i] with itself and leaves i where it is. Bounds above 2^32 - 1 (which
  * NumPy draws as 64-bit words) are the caller's to refuse.

@@ -1,4 +1,4 @@
-# The epochs' shuffle (_shuffle.h), for fastmlp/_shuffle.py. Included by
+# The epochs' shuffle (_shuffle.h), for fastmlp/_random.py. Included by
 # _train.pyx.
 
 from cpython.pycapsule cimport PyCapsule_GetPointer

@@ -43,7 +43,7 @@ pytestmark = pytest.mark.sanitizer
 # Numba loops over them, and the thread pool of _pool.h.
 SANITIZED_MODULES = [
     "test_train_kernels.py",
-    "test_shuffle.py",
+    "test_random.py",
     "test_inference.py",
     "test_cpu_engine.py",
     "test_blas_pool.py",

@@ -1,5 +1,7 @@
 """fastmlp's epoch shuffle makes RandomState.shuffle's permutation and draws."""
 
+import pickle
+import re
 import warnings
 
 import numpy as np
@@ -8,7 +10,9 @@ from sklearn.exceptions import ConvergenceWarning
 from sklearn.neural_network import MLPClassifier as SkClassifier
 
 from fastmlp import MLPClassifier
-from fastmlp._shuffle import _state_layout_known, shuffle
+from sklearn.utils import check_random_state as sklearns_check_random_state
+
+from fastmlp._random import _state_layout_known, check_random_state, shuffle
 
 
 def _same_state(a, b):
@@ -79,3 +83,28 @@ def test_a_fit_leaves_the_users_random_state_where_sklearn_does():
         MLPClassifier(random_state=ours, **kw).fit(X, y)
         SkClassifier(random_state=theirs, **kw).fit(X, y)
     assert _same_state(ours, theirs)
+
+
+@pytest.mark.parametrize("seed", [0, 1, 42, 2**32 - 1, True, np.int64(7), np.uint32(9)])
+def test_an_integer_seeds_the_random_state_sklearn_makes(seed):
+    ours, theirs = check_random_state(seed), sklearns_check_random_state(seed)
+    assert type(ours) is type(theirs)
+    assert _same_state(ours, theirs)
+    assert ours.standard_normal(3).tolist() == theirs.standard_normal(3).tolist()
+    again = pickle.loads(pickle.dumps(ours))
+    assert _same_state(again, ours)
+    assert again.random_sample() == ours.random_sample()
+
+
+@pytest.mark.parametrize("seed", [-1, 2**32, 1.5, "0"])
+def test_a_bad_seed_gets_sklearns_error(seed):
+    with pytest.raises(ValueError) as theirs:
+        sklearns_check_random_state(seed)
+    with pytest.raises(ValueError, match=re.escape(str(theirs.value))):
+        check_random_state(seed)
+
+
+def test_other_seeds_are_sklearns():
+    rs = np.random.RandomState(3)
+    assert check_random_state(rs) is rs
+    assert check_random_state(None) is sklearns_check_random_state(None)
