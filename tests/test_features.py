@@ -114,6 +114,7 @@ INDICATOR_TARGETS = {
     "multiclass-strings": (np.array(["emu", "cat", "dog", "cat"]), None),
     "multiclass-object": (np.array(["b", 3, "a"], dtype=object)[[0, 2, 0, 2]], None),
     "multiclass-floats": (np.array([2.0, -1.0, 7.0, 2.0, 7.0]), None),
+    "multiclass-many": (np.arange(70)[::-1].repeat(2), None),   # > 64 classes
     "binary-ints": (np.array([4, 9, 9, 4, 9]), None),
     "binary-strings": (np.array(["yes", "no", "no"]), None),
     "partial-subset": (np.array([2, 2, 0]), np.array([0, 1, 2, 3])),
