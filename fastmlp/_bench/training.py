@@ -51,6 +51,26 @@ def warm_up(model, X, y, hidden_layer_sizes, batch_size, options=None):
                 X[:n], y[:n])
 
 
+def _timed_round(model, X, y, hidden_layer_sizes, batch_size, epochs, first):
+    """(seconds, fitted estimator, RSS rise or None) of one timed fit.
+
+    The RSS rise is read on the first round only: its gc.collect() walks
+    every Python object just before the timed fit, and the fit then starts
+    with cold caches (10000x20 float32, 5 epochs: 8.6 ms plain, 9.1-9.7 ms
+    inside RssRise). Later rounds are timed alone."""
+    with RssRise() if first else contextlib.nullcontext() as rise:
+        seconds, estimator = timed_fit(model, X, y, hidden_layer_sizes, batch_size,
+                                       epochs)
+    return seconds, estimator, None if rise is None else rise.mb
+
+
+def _heap_mb(model, X, y, hidden_layer_sizes, batch_size, memory):
+    if not memory or model in (TORCH, TORCH_BF16):
+        return None
+    return heap_peak_mb(lambda: fit_quietly(
+        make_model(model, hidden_layer_sizes, batch_size, 1), X, y))
+
+
 def time_training(model, X, y, X_test, y_test, hidden_layer_sizes, batch_size,
                   epochs=2, rounds=1, memory=True, warm=True):
     """Train one model for ``epochs`` epochs; time, accuracy and memory.
@@ -68,24 +88,16 @@ def time_training(model, X, y, X_test, y_test, hidden_layer_sizes, batch_size,
     rss = None
     for round_ in range(rounds):
         estimator = None  # the last round's model is freed before the next
-        # The RSS rise is read on the first round only: its gc.collect()
-        # walks every Python object just before the timed fit, and the fit
-        # then starts with cold caches (10000x20 float32, 5 epochs: 8.6 ms
-        # plain, 9.1-9.7 ms inside RssRise). Later rounds are timed alone.
-        with RssRise() if round_ == 0 else contextlib.nullcontext() as rise:
-            seconds, estimator = timed_fit(model, X, y, hidden_layer_sizes,
-                                           batch_size, epochs)
+        seconds, estimator, rise = _timed_round(model, X, y, hidden_layer_sizes,
+                                                batch_size, epochs, round_ == 0)
         best = min(best, seconds)
-        if rise is not None and rise.mb is not None:
-            rss = rise.mb
+        if rise is not None:
+            rss = rise
     accuracy = float(estimator.score(X_test, y_test))
     del estimator
-    heap = None
-    if memory and model not in (TORCH, TORCH_BF16):
-        heap = heap_peak_mb(lambda: fit_quietly(
-            make_model(model, hidden_layer_sizes, batch_size, 1), X, y))
     return {"seconds_per_epoch": best / epochs, "accuracy": accuracy,
-            "rss_mb": rss, "heap_mb": heap}
+            "rss_mb": rss,
+            "heap_mb": _heap_mb(model, X, y, hidden_layer_sizes, batch_size, memory)}
 
 
 def bench_training_case(suite, X, y, X_test, y_test, hidden_layer_sizes,
@@ -94,7 +106,12 @@ def bench_training_case(suite, X, y, X_test, y_test, hidden_layer_sizes,
     """One training case, every model side by side; one row dict per model.
 
     ``per`` is 'epoch' (rows report seconds per epoch) or 'step' (seconds per
-    minibatch step).
+    minibatch step). The models take turns, round after round, each timed
+    fit just after its GEMM floor (the best of each kept): a slow stretch of
+    this shared machine, which lasts seconds, then slows every model alike
+    instead of the one whose rounds it fell on (tabular float64 read 20.6x
+    to 27.6x scikit-learn's speed in three runs of the models one after the
+    other).
     """
     dtype = np.dtype(X.dtype).name
     models = available_models() if models is None else list(models)
@@ -108,14 +125,29 @@ def bench_training_case(suite, X, y, X_test, y_test, hidden_layer_sizes,
     peak = gemm_peak(dtype, peak_size)
     roofline = work / peak
     _log(log, f"{suite} {case}")
-    rows = []
     for model in models:
         warm_up(model, X, y, hidden_layer_sizes, batch_size)
-        # The floor just before the model's own timing: same machine load.
-        floor = gemm_floor(n_samples, layer_units, batch_size, dtype)
-        result = time_training(model, X, y, X_test, y_test, hidden_layer_sizes,
-                               batch_size, epochs, rounds, memory, warm=False)
-        epoch = result["seconds_per_epoch"]
+    best = dict.fromkeys(models, math.inf)
+    floors = dict.fromkeys(models, math.inf)
+    rss = dict.fromkeys(models)
+    accuracy = {}
+    for round_ in range(rounds):
+        for model in models:
+            # The floor just before the model's own timing: same machine load.
+            floors[model] = min(floors[model], gemm_floor(n_samples, layer_units,
+                                                          batch_size, dtype))
+            seconds, estimator, rise = _timed_round(
+                model, X, y, hidden_layer_sizes, batch_size, epochs, round_ == 0)
+            best[model] = min(best[model], seconds)
+            if rise is not None:
+                rss[model] = rise
+            if round_ == rounds - 1:
+                accuracy[model] = float(estimator.score(X_test, y_test))
+            del estimator
+    rows = []
+    for model in models:
+        epoch = best[model] / epochs
+        floor = floors[model]
         seconds = epoch if per == "epoch" else epoch / steps
         row = {
             "suite": suite, "case": case, "model": model,
@@ -127,8 +159,9 @@ def bench_training_case(suite, X, y, X_test, y_test, hidden_layer_sizes,
             "floor_ratio": epoch / floor, "roofline_ratio": epoch / roofline,
             "floor_seconds": floor, "roofline_seconds": roofline,
             "gemm_work": work, "peak_flops": peak, "peak_size": peak_size,
-            "accuracy": result["accuracy"],
-            "heap_mb": result["heap_mb"], "rss_mb": result["rss_mb"],
+            "accuracy": accuracy[model],
+            "heap_mb": _heap_mb(model, X, y, hidden_layer_sizes, batch_size, memory),
+            "rss_mb": rss[model],
         }
         rows.append(row)
         _log(log, f"  {model}: {_format_time(row)}, GEMM floor "
