@@ -33,6 +33,13 @@ FAST_PATH_MAX_ROWS = 16
 # launches each kernel from Python (the benchmark's "eager" row).
 CUDA_GRAPHS = True
 
+# float32 backward passes take delta @ W^T as a plain product with a copy of
+# W transposed, for layers whose W has at most this many entries (a copy of
+# up to 32 KB): OpenBLAS's small-matrix path multiplies by a transposed
+# operand several times slower (one core, delta 32 x 3 by W^T 3 x 32: 297 ->
+# 79 ns; 200 x 10 by 10 x 100: 6.3 -> 3.7 us). float64 keeps the
+# transposed product: scikit-learn's bits come from it.
+TRANSPOSED_WEIGHTS_MAX = 8192
 # --- C level (kernels/_pool.h, kernels/_train.pyx)
 
 # A pass splits over the pool only from this much work: a split costs a

@@ -19,6 +19,8 @@ cdef extern from "_vector.h" nogil:
     void fastmlp_gather_rows(const char *src, Py_ssize_t row_bytes,
                              const Py_ssize_t *rows, Py_ssize_t n_rows,
                              char *dst)
+    void fastmlp_transpose_f32(const float *src, Py_ssize_t rows, Py_ssize_t cols,
+                               float *dst)
 
 
 cdef extern from "_dropout.h" nogil:
@@ -381,6 +383,13 @@ cdef api void gather_rows(
     fastmlp_pool_dispatch(
         _gather_part, &g,
         fastmlp_pool_parts(n_rows * row_bytes, PARALLEL_MIN_BYTES), 0)
+
+
+cdef api void transpose_f32(
+    const float *src, Py_ssize_t rows, Py_ssize_t cols, float *dst,
+) noexcept nogil:
+    """dst (cols x rows) = src (rows x cols) transposed (dst OUT)."""
+    fastmlp_transpose_f32(src, rows, cols, dst)
 
 
 # The next minibatch's gather, posted for idle threads (_pool.h): a loop that

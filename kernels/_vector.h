@@ -271,6 +271,16 @@ static void NAME(int code, T *params, const T *grad, T *a, T *b,             \
 FASTMLP_FLAT_STEP(fastmlp_flat_step_f32, float, f32)
 FASTMLP_FLAT_STEP(fastmlp_flat_step_f64, double, f64)
 
+/* dst (cols x rows) = src (rows x cols) transposed, row-major float32: a
+ * layer's weights for the backward pass (see _loss_gradient in
+ * fastmlp/engines/_cpu_loops.py). */
+static void fastmlp_transpose_f32(const float *src, ptrdiff_t rows, ptrdiff_t cols,
+                                  float *dst) {
+    ptrdiff_t i, j;
+    for (i = 0; i < rows; i++)
+        for (j = 0; j < cols; j++) dst[j * rows + i] = src[i * cols + j];
+}
+
 /* Copy rows[0..n_rows) of a row-major matrix (row_bytes per row) into dst,
  * in order. A row at a time, the copy waits on one row's memory at a time:
  * shuffled 3 kB rows came at 9-10 GB/s. Eight rows interleaved a cache line

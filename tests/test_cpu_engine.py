@@ -143,6 +143,38 @@ def test_cpu_gradient_matches_finite_differences(activation, out_activation, wei
     assert_allclose(g(params), ref_grad, rtol=1e-10, atol=1e-14)
 
 
+@pytest.mark.parametrize("out_activation", sorted(OUTPUTS))
+def test_float32_gradient_through_transposed_weights_follows_reference(out_activation):
+    # W of 9 x 200 and 50 x 4 entries are transposed for delta @ W^T; 200 x 50
+    # (10000 entries) is multiplied transposed in place: both paths, within
+    # float32 rounding of the float64 reference, in full and minibatch
+    # gradients.
+    from fastmlp._tunables import TRANSPOSED_WEIGHTS_MAX
+    from fastmlp.engines import Network
+    from fastmlp.engines.numpy_engine import loss_and_gradient
+
+    units = (13, 9, 200, 50, 4 if out_activation != "identity" else 1)
+    net64, X, Y, sw, params = make_problem("tanh", out_activation, True, n=40,
+                                           units=units)
+    net32 = Network(net64.layer_units, net64.hidden_activations, net64.out_activation,
+                    net64.loss, alpha=net64.alpha, dtype=np.dtype(np.float32))
+    trainer = CpuTrainer(net32, X.astype(np.float32), Y.astype(np.float32),
+                         sw.astype(np.float32))
+    wt_off = trainer._workspace(40)[1][4]
+    sizes = [a * b for a, b in zip(units[:-1], units[1:])]
+    assert [off >= 0 for off in wt_off] == [
+        i > 0 and n <= TRANSPOSED_WEIGHTS_MAX for i, n in enumerate(sizes)]
+    assert (wt_off >= 0).any() and (wt_off[1:] < 0).any()
+    p32 = params.astype(np.float32)
+    grad = np.empty_like(p32)
+    loss = trainer.loss_grad(p32, grad)
+    ref_grad = np.empty_like(params)
+    ref_loss = loss_and_gradient(net64, p32.astype(np.float64), X.astype(np.float32),
+                                 Y.astype(np.float32), sw.astype(np.float32), ref_grad)
+    assert loss == pytest.approx(ref_loss, rel=1e-5)
+    assert_allclose(grad, ref_grad, rtol=2e-3, atol=1e-5 * np.abs(ref_grad).max())
+
+
 def test_fit_makes_no_copy_of_contiguous_data():
     rs = np.random.RandomState(0)
     X = rs.normal(size=(20000, 100)).astype(np.float32)

@@ -86,7 +86,7 @@ def test_exported_names_and_c_signatures():
             "idle_gather_arm": "int (char const *, Py_ssize_t, Py_ssize_t const *, "
                                "Py_ssize_t, char *)",
             "idle_gather_finish": "void (void)", "idle_gather_release": "void (void)"}
-    assert set(capi) == expected_names | {"gather_rows"} | set(idle)
+    assert set(capi) == expected_names | {"gather_rows", "transpose_f32"} | set(idle)
     for name, signature in idle.items():
         assert get_name(capi[name]).decode() == signature
     for kernel, (restype, args) in SIGNATURES.items():
@@ -96,6 +96,23 @@ def test_exported_names_and_c_signatures():
     # The gather moves bytes, one entry point for both dtypes.
     assert get_name(capi["gather_rows"]).decode() == (
         "void (char const *, Py_ssize_t, Py_ssize_t const *, Py_ssize_t, char *)")
+    # float32 only (float64's backward pass multiplies by W^T in place).
+    assert get_name(capi["transpose_f32"]).decode() == (
+        "void (float const *, Py_ssize_t, Py_ssize_t, float *)")
+
+
+@pytest.mark.parametrize("rows", [1, 7, 33, 129])
+@pytest.mark.parametrize("cols", [1, 7, 33, 129])
+def test_transpose_f32(rows, cols):
+    from numba.extending import get_cython_function_address
+
+    transpose = ctypes.CFUNCTYPE(None, ctypes.c_void_p, ctypes.c_ssize_t,
+                                 ctypes.c_ssize_t, ctypes.c_void_p)(
+        get_cython_function_address("fastmlp._kernels._train", "transpose_f32"))
+    src = np.random.RandomState(rows * cols).normal(size=(rows, cols)).astype(np.float32)
+    dst = np.full((cols, rows), np.nan, dtype=np.float32)
+    transpose(src.ctypes.data, rows, cols, dst.ctypes.data)
+    assert_array_equal(dst, src.T)
 
 
 def test_loss_codes_cover_the_reference_losses():

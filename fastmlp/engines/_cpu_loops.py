@@ -98,8 +98,8 @@ def _weight_sum(single, sw, n):
 @jit
 def _loss_gradient(
     a0, x_trans, ldx, y, sw, sw_sum, n_rows, params, grad, work, units, act_off,
-    pre_off, drop_off, delta_off, coef_off, icpt_off, hidden_codes, out_code, loss_code,
-    alpha, seed, step, threshold, scale, bf16,
+    pre_off, drop_off, delta_off, wt_off, coef_off, icpt_off, hidden_codes, out_code,
+    loss_code, alpha, seed, step, threshold, scale, bf16,
 ):
     """Loss (L2 term included) of one batch; its raw gradient goes to grad.
 
@@ -117,6 +117,8 @@ def _loss_gradient(
     ``drop_off[i]`` >= 0 its dropped-out output goes there (the next layer's
     input), with the mask of (``seed``, ``step``, i) at ``threshold`` and
     ``scale`` = 1 / (1 - p); backward, its delta takes the same mask.
+    Where ``wt_off[i]`` >= 0 (float32), layer i's weights are transposed
+    there for the product delta @ W^T.
     ``bf16``: the GEMMs take bfloat16 inputs (matmul_precision="bfloat16").
     """
     single = params.itemsize == 4
@@ -166,8 +168,17 @@ def _loss_gradient(
             _column_sums(single, delta, n_rows, units[i + 1], g + icpt_off[i] * size)
         if i > 0:
             previous = w + delta_off[i - 1] * size
-            _gemm(single, bf16, 0, 1, n_rows, units[i], units[i + 1], delta, units[i + 1],
-                  p + coef_off[i] * size, units[i + 1], previous, units[i])
+            if wt_off[i] >= 0:
+                # float32: delta @ W^T as a plain product (see
+                # TRANSPOSED_WEIGHTS_MAX in _tunables).
+                wt = w + wt_off[i] * size
+                K.transpose_f32(p + coef_off[i] * size, units[i], units[i + 1], wt)
+                _gemm(single, bf16, 0, 0, n_rows, units[i], units[i + 1], delta,
+                      units[i + 1], wt, units[i], previous, units[i])
+            else:
+                _gemm(single, bf16, 0, 1, n_rows, units[i], units[i + 1], delta,
+                      units[i + 1], p + coef_off[i] * size, units[i + 1], previous,
+                      units[i])
             if dropped:
                 _dropout(single, previous, previous, n_rows * units[i], seed, step, i - 1,
                          threshold, scale)
@@ -183,8 +194,8 @@ def _loss_gradient(
 @jit
 def run_epoch(
     X, x_trans, Y, sw, order, batch_size, first_batch, stop_batch, total, params, grad,
-    work, xb, yb, swb, units, act_off, pre_off, drop_off, delta_off, coef_off, icpt_off,
-    hidden_codes, out_code, loss_code, alpha, kind, learning_rate, hyper, t,
+    work, xb, yb, swb, units, act_off, pre_off, drop_off, delta_off, wt_off, coef_off,
+    icpt_off, hidden_codes, out_code, loss_code, alpha, kind, learning_rate, hyper, t,
     state_a, state_b, seed, threshold, scale, bf16,
 ):
     """Train minibatches ``first_batch`` to ``stop_batch`` (exclusive) of an
@@ -261,8 +272,8 @@ def run_epoch(
             raise ZeroDivisionError("Weights sum to zero, can't be normalized")
         loss = _loss_gradient(
             a0, a_trans, lda, y, sw_ptr, sw_sum, n_rows, params, grad, work, units,
-            act_off, pre_off, drop_off, delta_off, coef_off, icpt_off, hidden_codes,
-            out_code, loss_code, alpha, seed, t + 1, threshold, scale, bf16,
+            act_off, pre_off, drop_off, delta_off, wt_off, coef_off, icpt_off,
+            hidden_codes, out_code, loss_code, alpha, seed, t + 1, threshold, scale, bf16,
         )
         t += 1
         rate = _step_rate(kind, learning_rate, hyper, t)
@@ -283,7 +294,7 @@ def run_epoch(
 @jit
 def full_loss_gradient(
     X, x_trans, Y, sw, params, grad, work, units, act_off, pre_off, drop_off, delta_off,
-    coef_off, icpt_off, hidden_codes, out_code, loss_code, alpha, bf16,
+    wt_off, coef_off, icpt_off, hidden_codes, out_code, loss_code, alpha, bf16,
 ):
     """Loss and finished gradient over all rows of X (for L-BFGS, without
     dropout); X as in run_epoch."""
@@ -296,8 +307,8 @@ def full_loss_gradient(
     loss = _loss_gradient(
         X.ctypes.data, x_trans, X.shape[1], Y.ctypes.data,
         sw.ctypes.data if weighted else 0, sw_sum, n_rows, params, grad, work, units,
-        act_off, pre_off, drop_off, delta_off, coef_off, icpt_off, hidden_codes, out_code,
-        loss_code, alpha, 0, 0, 0, 1.0, bf16,
+        act_off, pre_off, drop_off, delta_off, wt_off, coef_off, icpt_off, hidden_codes,
+        out_code, loss_code, alpha, 0, 0, 0, 1.0, bf16,
     )
     n_coef = icpt_off[0]
     for i in range(n_coef):

@@ -84,6 +84,7 @@ l2_sum_f32, l2_sum_f64 = _f32["l2_sum"], _f64["l2_sum"]
 weight_sum_f32, weight_sum_f64 = _f32["weight_sum"], _f64["weight_sum"]
 # One entry point for every dtype: rows are copied as bytes.
 gather_rows = _declare("gather_rows", None, types.void(_ptr, _size, _ptr, _size, _ptr))
+transpose_f32 = _declare("transpose_f32", None, types.void(_ptr, _size, _size, _ptr))
 # The next minibatch's gather in idle time (kernels/_pool.h).
 idle_gather_acquire = _declare("idle_gather_acquire", None, _int())
 idle_gather_arm = _declare("idle_gather_arm", None, _int(_ptr, _size, _ptr, _size, _ptr))

@@ -13,7 +13,7 @@ import numpy as np
 import scipy.sparse as sp
 
 from .. import _dropout
-from .._tunables import SLICE_SECONDS
+from .._tunables import SLICE_SECONDS, TRANSPOSED_WEIGHTS_MAX
 from .._operations import ACTIVATION_CODES, HIDDEN_ACTIVATIONS, LOSS_CODES
 from ._base import Engine, Trainer
 from .numpy_engine import NumpyTrainer
@@ -79,7 +79,8 @@ class CpuTrainer(Trainer):
         """One buffer for every layer's activations, kept pre-activations,
         dropped-out outputs and deltas of n_rows rows: (buffer, offsets),
         the offsets as the loops take them (act_off, pre_off, drop_off,
-        delta_off; pre_off and drop_off -1 where a hidden layer keeps none).
+        delta_off, wt_off; pre_off and drop_off -1 where a hidden layer
+        keeps none, wt_off -1 where a layer's weights are not transposed).
         ``dropout``: whether the hidden layers' dropped outputs get room."""
         units = self._units
         n_layers = len(units) - 1
@@ -101,8 +102,19 @@ class CpuTrainer(Trainer):
         for i in range(n_layers):
             delta_off[i] = total
             total += n_rows * units[i + 1]
+        # Room for one layer's weights transposed at a time (float32 below
+        # TRANSPOSED_WEIGHTS_MAX entries; not layer 0, whose input takes no
+        # gradient).
+        wt_off = np.full(n_layers, -1, dtype=np.intp)
+        if self.network.dtype == np.float32 and not self._bf16:
+            sizes = [units[i] * units[i + 1] for i in range(1, n_layers)]
+            room = max((n for n in sizes if n <= TRANSPOSED_WEIGHTS_MAX), default=0)
+            for i in range(1, n_layers):
+                if units[i] * units[i + 1] <= TRANSPOSED_WEIGHTS_MAX:
+                    wt_off[i] = total
+            total += room
         return (np.empty(total, dtype=self.network.dtype),
-                (act_off, pre_off, drop_off, delta_off))
+                (act_off, pre_off, drop_off, delta_off, wt_off))
 
     def _x(self, gathered):
         """(X as the loops read it, x_trans): X's rows, or the transpose of
