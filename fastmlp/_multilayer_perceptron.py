@@ -673,6 +673,45 @@ class BaseMultilayerPerceptron(CallbackSupportMixin, BaseEstimator, ABC):
         if "coefs_" not in self.__dict__:
             check_is_fitted(self)
 
+    def _plain_training_input(self, X, y, reset):
+        """``validate_data(self, X, y, ...)`` as fit calls it, made directly
+        for plain input, or None: X a C- or F-ordered float32/float64
+        ndarray, y a 1-D numeric ndarray of as many rows, both finite (the
+        check scikit-learn makes: a finite sum, else a full check), no
+        feature names before or now. The same arrays come back, and a
+        fresh fit sets n_features_in_ and drops feature_names_in_, as
+        validate_data does. Its general machinery (array API, dataframes,
+        conversions, its ~300 us on 10000 rows: a twentieth of a 5-epoch
+        fit of a small network) is left to everything else, including
+        anything that fails or warns, which then gets scikit-learn's own
+        exceptions and warnings."""
+        if not (
+            type(X) is np.ndarray
+            and type(y) is np.ndarray
+            and X.ndim == 2
+            and y.ndim == 1
+            and X.dtype in _FLOAT_DTYPES
+            and (X.flags.c_contiguous or X.flags.f_contiguous)
+            and y.dtype.kind in "biuf"
+            and X.shape[0] == y.shape[0]
+            and X.shape[0] > 0
+            and X.shape[1] > 0
+            and "feature_names_in_" not in self.__dict__
+            and (reset or self.__dict__.get("n_features_in_") == X.shape[1])
+        ):
+            return None
+        config = get_config()
+        if config["array_api_dispatch"]:
+            return None
+        if not config["assume_finite"]:
+            with np.errstate(over="ignore", invalid="ignore"):
+                if not (np.isfinite(X.sum())
+                        and (y.dtype.kind != "f" or np.isfinite(y.sum()))):
+                    return None
+        if reset:
+            self.n_features_in_ = X.shape[1]
+        return X, y
+
     def _is_small_valid_array(self, X):
         """Whether X is a few C-ordered float rows that pass every check
         validate_data makes, but for finiteness (the forward pass checks it).
@@ -965,7 +1004,8 @@ class MLPClassifier(ClassifierMixin, BaseMultilayerPerceptron):
         )
 
     def _validate_input(self, X, y, sample_weight, incremental, reset):
-        X, y = validate_data(
+        plain = self._plain_training_input(X, y, reset)
+        X, y = plain if plain is not None else validate_data(
             self,
             X,
             y,
@@ -1275,7 +1315,8 @@ class MLPRegressor(RegressorMixin, BaseMultilayerPerceptron):
         )
 
     def _validate_input(self, X, y, sample_weight, incremental, reset):
-        X, y = validate_data(
+        plain = self._plain_training_input(X, y, reset)
+        X, y = plain if plain is not None else validate_data(
             self,
             X,
             y,

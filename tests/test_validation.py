@@ -47,6 +47,60 @@ def test_bad_X_in_fit(cls, sk, bad):
 
 
 @pytest.mark.parametrize("cls,sk", PAIRS)
+@pytest.mark.parametrize("bad", [np.nan, np.inf, -np.inf])
+@pytest.mark.parametrize("where", ["X", "y"])
+def test_non_finite_float_input_in_fit(cls, sk, bad, where):
+    # Plain float arrays take fit's direct validation: a non-finite entry
+    # must still get scikit-learn's error.
+    X, y = _data()
+    X, y = X.astype(np.float32), y.astype(np.float64)
+    if where == "X":
+        X[3, 1] = bad
+    else:
+        y[5] = bad
+    _raises_like_sklearn(cls(max_iter=2), sk(max_iter=2), lambda e: e.fit(X, y))
+
+
+@pytest.mark.parametrize("cls", [MLPClassifier, MLPRegressor])
+def test_direct_validation_of_plain_input_fits_as_validate_data(cls, monkeypatch):
+    X, y = _data()
+    X = X.astype(np.float32)
+    pd = pytest.importorskip("pandas")
+    frame = pd.DataFrame(X, columns=[f"f{i}" for i in range(X.shape[1])])
+
+    def fits():
+        kw = dict(hidden_layer_sizes=(4,), max_iter=3, random_state=0)
+        est = cls(**kw).fit(frame, y)            # names, then a fresh fit without
+        assert hasattr(est, "feature_names_in_")
+        est.fit(X, y)
+        warm = cls(warm_start=True, **kw).fit(X, y)
+        warm.fit(X, y)
+        # A fresh fit on fewer features than the last: n_features_in_ follows.
+        fewer = cls(**kw).fit(np.hstack([X, X[:, :1]]), y).fit(X, y)
+        return est, warm, fewer
+
+    direct = fits()
+    monkeypatch.setattr(cls, "_plain_training_input", lambda self, X, y, reset: None)
+    general = fits()
+    for ours, theirs in zip(direct, general):
+        assert not hasattr(ours, "feature_names_in_")
+        assert ours.n_features_in_ == theirs.n_features_in_ == X.shape[1]
+        for a, b in zip(ours.coefs_, theirs.coefs_):
+            np.testing.assert_array_equal(a, b)
+
+
+def test_finite_input_whose_sum_overflows_is_finite():
+    # The direct validation's quick check (a finite sum) fails here; the
+    # full check must then pass X, as scikit-learn does.
+    X, y = _data()
+    X = X.astype(np.float32)
+    X[0, 0] = X[1, 0] = 3e38
+    ours = MLPClassifier(hidden_layer_sizes=(4,), max_iter=2, random_state=0).fit(X, y)
+    theirs = SkClassifier(hidden_layer_sizes=(4,), max_iter=2, random_state=0).fit(X, y)
+    assert ours.n_features_in_ == theirs.n_features_in_
+
+
+@pytest.mark.parametrize("cls,sk", PAIRS)
 @pytest.mark.parametrize("bad", ["nan", "inf", "1d", "strings"])
 def test_bad_X_in_predict(cls, sk, bad):
     X, y = _data()
