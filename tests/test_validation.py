@@ -274,3 +274,40 @@ def test_integer_labels_binarizer_has_the_attributes_fit_gives(dtype, labels):
     Y = theirs.transform(y)
     np.testing.assert_array_equal(ours.transform(y), Y)
     np.testing.assert_array_equal(ours.inverse_transform(Y), theirs.inverse_transform(Y))
+
+
+@pytest.mark.parametrize("cls,sk", PAIRS)
+@pytest.mark.parametrize("valid,invalid", [
+    (dict(alpha=1e-4), dict(alpha=-1.0)),
+    (dict(max_iter=5), dict(max_iter=5.0)),           # equal, not an integer
+    (dict(shuffle=True), dict(shuffle=1)),            # equal, not a boolean
+    (dict(hidden_layer_sizes=(3, 2)), dict(hidden_layer_sizes=(3, -2))),
+])
+def test_parameters_validated_before_are_no_pass_for_others(cls, sk, valid, invalid):
+    # Sets that passed are remembered by value and type: an equal value of
+    # another type, or another value, is validated and refused as
+    # scikit-learn refuses it.
+    X, y = _data()
+    for _ in range(2):
+        cls(**{"max_iter": 2, **valid}).fit(X, y)
+    kw = {"max_iter": 2, **invalid}
+    _raises_like_sklearn(cls(**kw), sk(**kw), lambda e: e.fit(X, y))
+
+
+def test_a_set_of_parameters_is_validated_once(monkeypatch):
+    import sklearn.base
+
+    calls = []
+    original = sklearn.base.validate_parameter_constraints
+    monkeypatch.setattr(sklearn.base, "validate_parameter_constraints",
+                        lambda *a, **k: calls.append(1) or original(*a, **k))
+    X, y = _data()
+    for _ in range(3):
+        MLPClassifier(alpha=0.012345, max_iter=2).fit(X, y)
+    MLPClassifier(alpha=[0.012345], max_iter=2)      # (unfitted: not validated)
+    assert len(calls) == 1
+    # An unhashable value is validated every time (and refused here).
+    for _ in range(2):
+        with pytest.raises(ValueError):
+            MLPClassifier(hidden_layer_sizes=(3,), alpha=[0.1], max_iter=2).fit(X, y)
+    assert len(calls) == 3
