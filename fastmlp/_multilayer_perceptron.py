@@ -43,6 +43,7 @@ from sklearn.utils.validation import (
 )
 
 from . import _blas, _inference
+from ._kernels import _forward
 from ._callbacks import CallbackSupportMixin, FitTasks, LbfgsIterations, StopRequested
 from ._operations import HIDDEN_ACTIVATIONS, hidden_activation_names, output_loss
 from ._layout import ParamLayout
@@ -723,9 +724,10 @@ class BaseMultilayerPerceptron(CallbackSupportMixin, BaseEstimator, ABC):
     def _plain_training_input(self, X, y, reset):
         """``validate_data(self, X, y, ...)`` as fit calls it, made directly
         for plain input, or None: X a C- or F-ordered float32/float64
-        ndarray, y a 1-D numeric ndarray of as many rows, both finite (the
-        check scikit-learn makes: a finite sum, else a full check), no
-        feature names before or now. The same arrays come back, and a
+        ndarray, y a 1-D numeric ndarray of as many rows, both finite (X
+        checked in one vectorized pass: 10000x20 float32, 61 us for
+        scikit-learn's quick check, a finite sum), no feature names before
+        or now. The same arrays come back, and a
         fresh fit sets n_features_in_ and drops feature_names_in_, as
         validate_data does. Its general machinery (array API, dataframes,
         conversions, its ~300 us on 10000 rows: a twentieth of a 5-epoch
@@ -750,11 +752,10 @@ class BaseMultilayerPerceptron(CallbackSupportMixin, BaseEstimator, ABC):
         config = get_config()
         if config["array_api_dispatch"]:
             return None
-        if not config["assume_finite"]:
-            with np.errstate(over="ignore", invalid="ignore"):
-                if not (np.isfinite(X.sum())
-                        and (y.dtype.kind != "f" or np.isfinite(y.sum()))):
-                    return None
+        if not config["assume_finite"] and not (
+                _forward.all_finite(X.ravel(order="K"))
+                and (y.dtype.kind != "f" or np.isfinite(y).all())):
+            return None
         if reset:
             self.n_features_in_ = X.shape[1]
         return X, y

@@ -25,15 +25,7 @@
 #include <stdint.h>
 #include <string.h>
 
-/* Where the toolchain can, compile a copy for each wider x86 vector unit
- * and pick one at load time (GCC/Clang function multiversioning): the
- * portable baseline build only has 2-wide SSE2 for doubles. */
-#if defined(__x86_64__) && defined(__linux__) && \
-    (defined(__clang__) ? __clang_major__ >= 14 : (defined(__GNUC__) && __GNUC__ >= 6))
-#define FASTMLP_MULTIVERSION __attribute__((target_clones("avx512f", "avx2", "default")))
-#else
-#define FASTMLP_MULTIVERSION
-#endif
+#include "_multiversion.h"
 
 /* Sum of squares in double; a float32 entry's square is exact in double.
  * (float64 takes NumPy's np.dot instead: see _l2_sum in _train.pyx.) */

@@ -136,3 +136,22 @@ def test_finite_values_whose_sum_overflows_are_accepted():
         out = _inference.forward(X, coefs, intercepts, "relu", "softmax",
                                  check_finite_as="MLPThing")
     assert out.shape == (10, 2)
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize("n", [1, 7, 33, 129])
+def test_all_finite_finds_every_nan_and_infinity(dtype, n):
+    from fastmlp._kernels import _forward
+
+    info = np.finfo(dtype)
+    x = np.random.RandomState(n).normal(size=n).astype(dtype)
+    x[0] = info.max
+    x[-1] = -info.tiny / 2          # a subnormal (and -0, below) are finite
+    if n > 2:
+        x[1] = -0.0
+    assert _forward.all_finite(x)
+    for bad in (np.nan, np.inf, -np.inf):
+        for position in range(n):
+            y = x.copy()
+            y[position] = bad
+            assert not _forward.all_finite(y)

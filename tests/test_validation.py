@@ -90,8 +90,8 @@ def test_direct_validation_of_plain_input_fits_as_validate_data(cls, monkeypatch
 
 
 def test_finite_input_whose_sum_overflows_is_finite():
-    # The direct validation's quick check (a finite sum) fails here; the
-    # full check must then pass X, as scikit-learn does.
+    # scikit-learn's quick check (a finite sum) fails here, then its full
+    # check passes X: so must fit's direct validation.
     X, y = _data()
     X = X.astype(np.float32)
     X[0, 0] = X[1, 0] = 3e38
