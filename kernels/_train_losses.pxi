@@ -76,6 +76,32 @@ cdef bint _log_loss_sums_f32(
     return True
 
 
+cdef void _binary_log_terms_f32(
+    const float *p, const float *y, const float *sw, Py_ssize_t n, double *out,
+) noexcept nogil:
+    """out[i] = (xlogy(y, pc) + xlogy(1 - y, 1 - pc)) * w for n <=
+    FASTMLP_PW_BLOCKSIZE rows of a float32 logistic output, the logs of pc
+    and of 1 - pc each taken in one vectorized pass (as _log_loss_sums_f32
+    takes them). Where y is 0 or 1, the other term is a zero times a
+    (nonzero) log: a signed zero, which leaves the sum as xlogy's 0 does."""
+    cdef double logs[FASTMLP_PW_BLOCKSIZE]
+    cdef double logs_rest[FASTMLP_PW_BLOCKSIZE]
+    cdef float rest[FASTMLP_PW_BLOCKSIZE]
+    cdef float one = 1, eps = _eps(one)
+    cdef double target
+    cdef Py_ssize_t i
+    fastmlp_clipped_logs_f32(p, logs, n)
+    for i in range(n):
+        rest[i] = one - _clip(p[i], eps, one - eps)
+    fastmlp_clipped_logs_f32(rest, logs_rest, n)
+    for i in range(n):
+        target = y[i]
+        out[i] = target * logs[i] + (1.0 - target) * logs_rest[i]
+    if sw != NULL:
+        for i in range(n):
+            out[i] = out[i] * <double> sw[i]
+
+
 cdef inline void _row_terms(
     const floating *p, const floating *y, const floating *sw, Py_ssize_t lo,
     Py_ssize_t n, int loss_code, double *out,
@@ -85,6 +111,9 @@ cdef inline void _row_terms(
     cdef Py_ssize_t i
     p += lo
     y += lo
+    if floating is float and loss_code == LOSS_BINARY_LOG:
+        _binary_log_terms_f32(p, y, NULL if sw == NULL else sw + lo, n, out)
+        return
     # One loop per loss and weighting, so that each compiles straight.
     if sw == NULL:
         if loss_code == LOSS_SQUARED_ERROR:

@@ -385,6 +385,32 @@ def test_float32_log_loss_takes_vectorized_logs_within_libms(n_rows, n_cols, tar
     assert_allclose(got, LOSSES["log_loss"](y.astype(np.float64), p, sw), rtol=1e-14)
 
 
+@pytest.mark.parametrize("weighted", [False, True])
+@pytest.mark.parametrize("targets", ["labels", "soft"])
+@pytest.mark.parametrize("n_rows", [1, 7, 33, 129, 300])
+def test_float32_binary_log_loss_takes_vectorized_logs_within_libms(n_rows, targets,
+                                                                   weighted):
+    # One logistic output: the logs of pc and 1 - pc in vector passes, a
+    # pairwise leaf (at most 128 rows) at a time.
+    rs = np.random.RandomState(n_rows)
+    z = rs.normal(0, 4, (n_rows, 1)).astype(np.float32)
+    z[0, 0] = 40      # saturates: clipped to 1 - eps
+    if n_rows > 1:
+        z[1, 0] = -40
+    y = (rs.randint(2, size=(n_rows, 1)) if targets == "labels"
+         else rs.uniform(size=(n_rows, 1))).astype(np.float32)
+    sw = rs.uniform(0.2, 2.0, n_rows).astype(np.float32) if weighted else None
+    p = z.copy()
+    SK_ACTIVATIONS["logistic"](p)
+    got = _train.output_loss_delta(z, y, sw, ACT["logistic"], LOSS["binary_log_loss"],
+                                   np.empty_like(z))
+    expected = LOSSES["binary_log_loss"](y.astype(np.float64), p, sw)
+    assert_allclose(got, expected, rtol=1e-14)
+    p[n_rows // 2, 0] = np.nan
+    assert np.isnan(_train.output_loss_delta(p, y, sw, ACT["identity"],
+                                             LOSS["binary_log_loss"], np.empty_like(p)))
+
+
 def test_float32_log_loss_of_a_nan_output_is_nan():
     # Also where the output's target is 0 (xlogy(0, nan) is nan).
     for column in (0, 1):
