@@ -124,24 +124,35 @@ def _param_names(cls):
     return tuple(cls._get_param_names())
 
 
+# The types of the values a key may hold: plain immutable scalars, whose
+# equality is their value's. (A key keeps its values alive: a user's
+# RandomState, scorer or callback object is validated every time instead.)
+_KEY_TYPES = (str, int, float, bool, type(None), np.integer, np.floating, np.bool_)
+
+
+class _Unkeyed(Exception):
+    pass
+
+
 def _typed(value):
     """A value with its type, and a tuple's entries with theirs, so that
     equal values of other types (1 and 1.0, True and 1) differ."""
     if type(value) is tuple:
         return tuple, tuple(_typed(entry) for entry in value)
+    if not isinstance(value, _KEY_TYPES):
+        raise _Unkeyed
     return type(value), value
 
 
 def _params_key(estimator):
     """The estimator's class and typed parameter values, or None where a
-    value cannot be hashed."""
+    value is not a plain scalar or a tuple of them."""
     cls = type(estimator)
-    key = (cls, tuple(_typed(getattr(estimator, name)) for name in _param_names(cls)))
     try:
-        hash(key)
-    except TypeError:
+        return (cls, tuple(_typed(getattr(estimator, name))
+                           for name in _param_names(cls)))
+    except _Unkeyed:
         return None
-    return key
 
 
 class BaseMultilayerPerceptron(CallbackSupportMixin, BaseEstimator, ABC):
@@ -239,9 +250,10 @@ class BaseMultilayerPerceptron(CallbackSupportMixin, BaseEstimator, ABC):
         """scikit-learn's parameter validation, made once per set of values:
         a set that passed it (same values, same types, down to the entries
         of a tuple) passes again without the ~250 us it costs, a twentieth
-        of a 5-epoch fit of a small network. Unhashable values (lists,
-        arrays) are validated every time; a set that fails is never kept,
-        so it raises scikit-learn's error each time."""
+        of a 5-epoch fit of a small network. Sets holding anything but
+        plain scalars and tuples of them (lists, arrays, a RandomState) are
+        validated every time; a set that fails is never kept, so it raises
+        scikit-learn's error each time."""
         key = _params_key(self)
         if key is not None and key in _VALID_PARAMS:
             return

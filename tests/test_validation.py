@@ -311,3 +311,8 @@ def test_a_set_of_parameters_is_validated_once(monkeypatch):
         with pytest.raises(ValueError):
             MLPClassifier(hidden_layer_sizes=(3,), alpha=[0.1], max_iter=2).fit(X, y)
     assert len(calls) == 3
+    # So is an object, which a kept set would keep alive: a user's RandomState.
+    rs = np.random.RandomState(0)
+    for _ in range(2):
+        MLPClassifier(alpha=0.012345, max_iter=2, random_state=rs).fit(X, y)
+    assert len(calls) == 5
