@@ -31,30 +31,32 @@ cdef extern from "_vector.h" nogil:
     void fastmlp_clipped_logs_f32(const float *p, double *out, Py_ssize_t n)
 
 
-# A float32 log loss takes its logs this many terms at a time.
+# A float32 log loss takes its logs this many terms at a time: at least two
+# rows of a pairwise leaf (at most FASTMLP_PW_BLOCKSIZE columns).
 cdef enum:
     _LOG_CHUNK = 256
 
 
-cdef bint _log_loss_sums_f32(
-    const float *p, const float *y, const float *sw, Py_ssize_t n_cols,
-    Py_ssize_t n_rows, Py_ssize_t lo, Py_ssize_t n, double *out,
+cdef void _log_loss_sums_f32(
+    const float *p, const float *y, const float *sw, Py_ssize_t n_rows,
+    Py_ssize_t n_cols, Py_ssize_t lo, Py_ssize_t n, double *out,
 ) noexcept nogil:
-    """out[j] += xlogy(y, clip(p)) * w down the rows of columns lo .. lo + n,
-    as _column_means adds them, with the clips and logs of a chunk of rows
-    taken in one vectorized pass (fastmlp_clipped_logs_f32; its logs are
-    within 2 ulp of libm's: a float32 model's loss is double arithmetic on
-    its float32 outputs, not scikit-learn's bits). Every entry takes its
-    term: where y is 0 and p no NaN, y * log(pc) * w is a zero, which
-    leaves the sum as it is (see _column_means), and choosing the entries
-    to keep branched on each row's class, mispredicted once a row. False,
-    doing nothing, when a row has more than _LOG_CHUNK columns."""
+    """out[j] += xlogy(y, clip(p)) * w down the rows of columns lo .. lo + n
+    (n at most FASTMLP_PW_BLOCKSIZE), as _column_means adds them, with the
+    clips and logs of a chunk of rows taken in one vectorized pass
+    (fastmlp_clipped_logs_f32; its logs are within 2 ulp of libm's: a
+    float32 model's loss is double arithmetic on its float32 outputs, not
+    scikit-learn's bits). Every entry takes its term: where y is 0 and p no
+    NaN, y * log(pc) * w is a zero, which leaves the sum as it is (see
+    _column_means), and choosing the entries to keep branched on each row's
+    class, mispredicted once a row."""
     cdef double logs[_LOG_CHUNK]
-    cdef Py_ssize_t i = 0, j, r, rows, chunk = _LOG_CHUNK // n if n else 0
+    cdef Py_ssize_t i = 0, j, r, rows, chunk
     cdef const float *yr
     cdef double total
-    if chunk == 0:
-        return False
+    if n == 0:
+        return
+    chunk = _LOG_CHUNK // n
     while i < n_rows:
         rows = min(chunk, n_rows - i)
         if n == n_cols:
@@ -73,7 +75,6 @@ cdef bint _log_loss_sums_f32(
                     total += (yr[r * n_cols] * logs[r * n + j]) * <double> sw[i + r]
             out[j] = total
         i += rows
-    return True
 
 
 cdef void _binary_log_terms_f32(
@@ -148,13 +149,13 @@ cdef inline void _column_means(
     if loss_code == LOSS_LOG:
         # xlogy(0, pc) is 0 unless pc is NaN, and adding a zero (of either
         # sign) leaves a column's sum as it is (the sums never hold -0:
-        # they start at +0 and the other terms are nonzero), so only the
-        # targets' nonzero entries and NaN outputs take a term: one log
-        # per row for one-hot targets, none of the clips of the others.
+        # they start at +0 and the other terms are nonzero). So float64
+        # takes a term for the targets' nonzero entries and NaN outputs
+        # only: one log per row for one-hot targets, none of the clips of
+        # the others; float32 takes every term, its logs in vector passes.
         # (Unweighted, w = 1: a product by 1 is exact.)
-        if floating is float and _log_loss_sums_f32(p, y, sw, n_cols, n_rows, lo, n,
-                                                    out):
-            pass
+        if floating is float:
+            _log_loss_sums_f32(p, y, sw, n_rows, n_cols, lo, n, out)
         else:
             for i in range(n_rows):
                 pr = p + i * n_cols + lo

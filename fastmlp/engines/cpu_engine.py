@@ -107,11 +107,12 @@ class CpuTrainer(Trainer):
         # gradient).
         wt_off = np.full(n_layers, -1, dtype=np.intp)
         if self.network.dtype == np.float32 and not self._bf16:
-            sizes = [units[i] * units[i + 1] for i in range(1, n_layers)]
-            room = max((n for n in sizes if n <= TRANSPOSED_WEIGHTS_MAX), default=0)
+            room = 0
             for i in range(1, n_layers):
-                if units[i] * units[i + 1] <= TRANSPOSED_WEIGHTS_MAX:
+                size = units[i] * units[i + 1]
+                if size <= TRANSPOSED_WEIGHTS_MAX:
                     wt_off[i] = total
+                    room = max(room, size)
             total += room
         return (np.empty(total, dtype=self.network.dtype),
                 (act_off, pre_off, drop_off, delta_off, wt_off))
@@ -167,8 +168,9 @@ class CpuTrainer(Trainer):
 
     def _resize_slice(self, n_batches, seconds):
         """Aim the next call at SLICE_SECONDS, growing at most 64x at once
-        (a call's own ~20 us of dispatch makes a one-minibatch call look
-        slow, never fast: 8x took a small network's first epoch 4 calls)."""
+        (a call's own overhead, ~15 us of this wrapper and Numba's dispatch,
+        makes a one-minibatch call look slow, never fast: 8x took a small
+        network's first epoch 4 calls)."""
         wanted = n_batches * SLICE_SECONDS / max(seconds, 1e-6)
         self._slice = max(1, min(int(wanted), 64 * n_batches))
 
