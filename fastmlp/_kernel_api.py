@@ -54,6 +54,13 @@ KERNELS = (
       ("const double *", "hyper")),
      "The optimizer code's step, with the L2 term and the division by sw_sum "
      "fused (params, states IN/OUT; grad raw, IN)."),
+    ("flat_step_l2", "double",
+     (("int", "code"), ("T *", "params"), ("const T *", "grad"), ("T *", "state_a"),
+      ("T *", "state_b"), ("Py_ssize_t", "n_params"), ("Py_ssize_t", "n_coef"),
+      ("double", "alpha"), ("double", "sw_sum"), ("double", "rate"),
+      ("const double *", "hyper")),
+     "flat_step, then returns l2_sum(params, n_coef) of the updated "
+     "coefficients (float32: summed in the step's own pass, same bits)."),
     ("dropout", "void",
      (("const T *", "x"), ("T *", "out"), ("Py_ssize_t", "n"), ("Py_ssize_t", "seed"),
       ("Py_ssize_t", "step"), ("Py_ssize_t", "layer"), ("Py_ssize_t", "threshold"),
@@ -62,7 +69,9 @@ KERNELS = (
      "else 0 (out may be x)."),
     ("l2_sum", "double",
      (("const T *", "params"), ("Py_ssize_t", "n")),
-     "The sum of squares of one layer's coefficients."),
+     "The sum of squares of n coefficients: float64 np.dot's (the loops add "
+     "it layer by layer, as scikit-learn does), float32 in double over fixed "
+     "chunks, the order flat_step_l2 sums in."),
     ("weight_sum", "double",
      (("const T *", "sw"), ("Py_ssize_t", "n")),
      "sw[0..n).sum() as NumPy sums it, in T."),

@@ -16,6 +16,9 @@ cdef extern from "_vector.h" nogil:
         double *state_b, Py_ssize_t n_params, Py_ssize_t n_coef, double alpha,
         double sw_sum, double rate, const double *hyper)
     double fastmlp_sum_squares_f32(const float *x, Py_ssize_t n)
+    double fastmlp_sum_squares_chunked_f32(const float *x, Py_ssize_t n)
+    Py_ssize_t fastmlp_l2_chunk(Py_ssize_t n)
+    enum: FASTMLP_L2_MAX_CHUNKS
     void fastmlp_gather_rows(const char *src, Py_ssize_t row_bytes,
                              const Py_ssize_t *rows, Py_ssize_t n_rows,
                              char *dst)
@@ -83,14 +86,15 @@ cdef inline double _l2_sum(
     const floating *params,  # IN: n entries, one layer's coefficients
     Py_ssize_t n,
 ) noexcept nogil:
-    """The sum of squares of one layer's coefficients.
+    """The sum of squares of one layer's coefficients (or of all of them).
 
     float64: np.dot(w, w), as scikit-learn forms its L2 term layer by layer
     (BLAS's DOT, _blas.pxd). float32: accumulated in double, where the
-    squares are exact, in a vectorized pass (_vector.h).
+    squares are exact, in vectorized passes over chunks (_vector.h), the
+    order in which the optimizer step sums its parts (_flat_step_part).
     """
     if floating is float:
-        return fastmlp_sum_squares_f32(params, n)
+        return fastmlp_sum_squares_chunked_f32(params, n)
     else:
         return dot(n, params, 1, params, 1)
 
@@ -116,6 +120,8 @@ cdef struct _FlatStep:
     double sw_sum
     double rate
     const double *hyper      # the optimizer's scalars
+    double *chunk_sums       # float32: OUT, the L2 chunks' sums after the
+                             # step (see _vector.h), or NULL
 
 
 cdef inline void _flat_step_slice(
@@ -140,15 +146,25 @@ cdef inline void _flat_step_slice(
 
 cdef void _flat_step_part(void *arg, int part, int n_parts) noexcept nogil:
     cdef _FlatStep *s = <_FlatStep *> arg
-    cdef Py_ssize_t lo, hi
-    fastmlp_part_range(s.n_params, part, n_parts, LINE_BYTES // s.itemsize,
-                       &lo, &hi)
+    cdef Py_ssize_t lo, hi, c, chunk = 0
+    if s.chunk_sums != NULL:
+        # Parts of whole L2 chunks, each summed while it is in this core's
+        # cache, just written.
+        chunk = fastmlp_l2_chunk(s.n_coef)
+    fastmlp_part_range(s.n_params, part, n_parts,
+                       chunk if chunk else LINE_BYTES // s.itemsize, &lo, &hi)
     if hi == lo:
         return
     if s.itemsize == 4:
         _flat_step_slice(s, lo, hi, <float> 0)
     else:
         _flat_step_slice(s, lo, hi, <double> 0)
+    if chunk:
+        c = lo
+        while c < min(hi, s.n_coef):
+            s.chunk_sums[c // chunk] = fastmlp_sum_squares_f32(
+                <const float *> s.params + c, min(chunk, s.n_coef - c))
+            c += chunk
 
 
 cdef inline void _flat_step(_FlatStep *step) noexcept nogil:
@@ -355,8 +371,37 @@ cdef inline void _api_flat_step(
 ) noexcept nogil:
     cdef _FlatStep step = _FlatStep(
         code, <char *> params, <const char *> grad, <char *> state_a,
-        <char *> state_b, n_params, n_coef, sizeof(floating), alpha, sw_sum, rate, hyper)
+        <char *> state_b, n_params, n_coef, sizeof(floating), alpha, sw_sum, rate, hyper,
+        NULL)
     _flat_step(&step)
+
+
+cdef inline double _api_flat_step_l2(
+    int code, floating *params, const floating *grad, floating *state_a,
+    floating *state_b, Py_ssize_t n_params, Py_ssize_t n_coef, double alpha,
+    double sw_sum, double rate, const double *hyper,
+) noexcept nogil:
+    """_api_flat_step, then _l2_sum(params, n_coef) of the updated
+    coefficients, the next step's L2 term; float32 sums them in the step's
+    own pass, part by part (the same bits), float64 with its own DOT."""
+    cdef double chunk_sums[FASTMLP_L2_MAX_CHUNKS]
+    cdef double total = 0.0
+    cdef Py_ssize_t c, chunk
+    cdef _FlatStep step = _FlatStep(
+        code, <char *> params, <const char *> grad, <char *> state_a,
+        <char *> state_b, n_params, n_coef, sizeof(floating), alpha, sw_sum, rate, hyper,
+        NULL)
+    if floating is double:
+        _flat_step(&step)
+        return _l2_sum(params, n_coef)
+    step.chunk_sums = chunk_sums
+    _flat_step(&step)
+    chunk = fastmlp_l2_chunk(n_coef)
+    c = 0
+    while c * chunk < n_coef:
+        total += chunk_sums[c]
+        c += 1
+    return total
 
 
 cdef inline void _api_dropout(

@@ -177,6 +177,15 @@ def _check_flat(Py_ssize_t n_params, Py_ssize_t n_coef, sizes):
         raise ValueError(f"n_coef={n_coef} is outside [0, {n_params}]")
 
 
+def _check_step(int code, Py_ssize_t n, Py_ssize_t n_coef, sizes, hyper):
+    if code < 0 or code >= len(STEP_NAMES):
+        raise ValueError(f"unknown optimizer code {code}")
+    if hyper.shape[0] < FASTMLP_STEP_N_HYPER[code]:
+        raise ValueError(f"{STEP_NAMES[code]} takes {FASTMLP_STEP_N_HYPER[code]} "
+                         f"hyperparameters, got {hyper.shape[0]}")
+    _check_flat(n, n_coef, sizes)
+
+
 def flat_step(int code, floating[::1] params, const floating[::1] grad,
               floating[::1] state_a, floating[::1] state_b, Py_ssize_t n_coef,
               double alpha, double sw_sum, double rate,
@@ -184,14 +193,9 @@ def flat_step(int code, floating[::1] params, const floating[::1] grad,
     """Fused L2 + 1/sw_sum + the step of optimizer ``code`` (params and the
     states IN/OUT; grad IN), as the engines call it with an optimizer's
     kernel_state()."""
-    if code < 0 or code >= len(STEP_NAMES):
-        raise ValueError(f"unknown optimizer code {code}")
-    if hyper.shape[0] < FASTMLP_STEP_N_HYPER[code]:
-        raise ValueError(f"{STEP_NAMES[code]} takes {FASTMLP_STEP_N_HYPER[code]} "
-                         f"hyperparameters, got {hyper.shape[0]}")
     cdef Py_ssize_t n = params.shape[0]
-    _check_flat(n, n_coef, [("grad", grad.shape[0]), ("state_a", state_a.shape[0]),
-                            ("state_b", state_b.shape[0])])
+    _check_step(code, n, n_coef, [("grad", grad.shape[0]), ("state_a", state_a.shape[0]),
+                                  ("state_b", state_b.shape[0])], hyper)
     if n == 0:
         return
     with nogil:
@@ -201,6 +205,27 @@ def flat_step(int code, floating[::1] params, const floating[::1] grad,
         else:
             flat_step_f64(code, &params[0], &grad[0], &state_a[0], &state_b[0], n,
                           n_coef, alpha, sw_sum, rate, &hyper[0])
+
+
+def flat_step_l2(int code, floating[::1] params, const floating[::1] grad,
+                 floating[::1] state_a, floating[::1] state_b, Py_ssize_t n_coef,
+                 double alpha, double sw_sum, double rate,
+                 const double[::1] hyper):
+    """flat_step, then the updated coefficients' l2_sum(params, n_coef)."""
+    cdef Py_ssize_t n = params.shape[0]
+    cdef double l2 = 0.0
+    _check_step(code, n, n_coef, [("grad", grad.shape[0]), ("state_a", state_a.shape[0]),
+                                  ("state_b", state_b.shape[0])], hyper)
+    if n == 0:
+        return l2
+    with nogil:
+        if floating is float:
+            l2 = flat_step_l2_f32(code, &params[0], &grad[0], &state_a[0], &state_b[0],
+                                  n, n_coef, alpha, sw_sum, rate, &hyper[0])
+        else:
+            l2 = flat_step_l2_f64(code, &params[0], &grad[0], &state_a[0], &state_b[0],
+                                  n, n_coef, alpha, sw_sum, rate, &hyper[0])
+    return l2
 
 
 def dropout(const floating[:, ::1] x, floating[:, ::1] out, Py_ssize_t seed,

@@ -40,6 +40,33 @@ static double fastmlp_sum_squares_f32(const float *x, ptrdiff_t n) {
     return total;
 }
 
+/* The float32 L2 sum of a network's coefficients, in chunks: the chunks'
+ * sums (each in the order of fastmlp_sum_squares_f32), added in order. The
+ * chunk length depends on n alone, so the optimizer step, which sums the
+ * chunks of its own part of the coefficients while they are in its core's
+ * cache (_flat_step_part in _train_passes.pxi), gives the same bits as
+ * this serial sum whatever the thread count. At most FASTMLP_L2_MAX_CHUNKS
+ * chunks, of at least FASTMLP_L2_CHUNK_MIN entries (one chunk, the plain
+ * sum, for small networks), whole cache lines each. */
+#define FASTMLP_L2_CHUNK_MIN 4096
+#define FASTMLP_L2_MAX_CHUNKS 64
+
+static inline ptrdiff_t fastmlp_l2_chunk(ptrdiff_t n) {
+    ptrdiff_t chunk = (n + FASTMLP_L2_MAX_CHUNKS - 1) / FASTMLP_L2_MAX_CHUNKS;
+    chunk = (chunk + 15) / 16 * 16;
+    return chunk < FASTMLP_L2_CHUNK_MIN ? FASTMLP_L2_CHUNK_MIN : chunk;
+}
+
+static double fastmlp_sum_squares_chunked_f32(const float *x, ptrdiff_t n) {
+    const ptrdiff_t chunk = fastmlp_l2_chunk(n);
+    double total = 0.0;
+    ptrdiff_t lo;
+    for (lo = 0; lo < n; lo += chunk) {
+        total += fastmlp_sum_squares_f32(x + lo, n - lo < chunk ? n - lo : chunk);
+    }
+    return total;
+}
+
 /* The natural logarithm of a positive normal double (no zero, infinity,
  * NaN or subnormal), within 2 ulp of the correctly rounded log (measured
  * on 13 million arguments across the range), in arithmetic that vectorizes;

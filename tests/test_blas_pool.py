@@ -96,6 +96,40 @@ def test_split_passes_write_the_serial_bits(dtype):
         assert_array_equal(one, two)
 
 
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize("n_params", [1, 7, 33, 129, 4097, 20000, 300001])
+def test_flat_step_l2_is_the_step_then_l2_sum_at_any_split(dtype, n_params):
+    # The step returns the updated coefficients' L2 sum, the next batch's L2
+    # term. float32 sums it part by part inside the split step; the bits
+    # must be l2_sum's of the updated coefficients, serial or split (a
+    # loss that moved with the thread count, or with where the loop's
+    # slices fall, would make fits irreproducible).
+    rs = np.random.RandomState(n_params)
+    n_coef = n_params - n_params // 10
+    start = [(rs.normal(size=n_params) * 10.0 ** rs.randint(-3, 2)).astype(dtype)
+             for _ in range(4)]
+    hyper = np.array([0.9, 0.999, 1e-8])
+    results = []
+    for threads in (1, 2):
+        with threadpool_limits(limits=threads, user_api="blas"):
+            params, grad, m, v = (a.copy() for a in start)
+            v[:] = np.abs(v)
+            plain = [a.copy() for a in (params, m, v)]
+            _train.flat_step(0, *plain[:1], grad, *plain[1:], n_coef, 1e-4, 200.0,
+                             1e-3, hyper)
+            l2 = _train.flat_step_l2(0, params, grad, m, v, n_coef, 1e-4, 200.0, 1e-3,
+                                     hyper)
+            # (float64's is DOT's, whose bits follow OpenBLAS's threads.)
+            assert l2 == _train.l2_sum(params, n_coef)
+        for ours, theirs in zip((params, m, v), plain):
+            assert_array_equal(ours, theirs)
+        w = params[:n_coef].astype(np.float64)
+        assert_allclose(l2, np.dot(w, w), rtol=1e-12)
+        results.append(l2)
+    if dtype == np.float32:
+        assert results[0] == results[1]
+
+
 def _fit(seed, X, y):
     model = MLPClassifier((64,), batch_size=100, max_iter=3, random_state=seed,
                           backend="cpu")

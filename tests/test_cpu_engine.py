@@ -143,6 +143,21 @@ def test_cpu_gradient_matches_finite_differences(activation, out_activation, wei
     assert_allclose(g(params), ref_grad, rtol=1e-10, atol=1e-14)
 
 
+def test_float32_steps_hand_the_next_batch_its_l2_term(digits):
+    # A float32 optimizer step sums the updated coefficients' squares in its
+    # own pass, for the next batch's loss (a slice of the loop starts with
+    # its own sum). With a large alpha the L2 term is most of the loss and
+    # moves a lot per step: a term one step stale would show at once. 18944
+    # coefficients: several L2 chunks, split over the pool's threads.
+    X, y = digits
+    kw = dict(hidden_layer_sizes=(256,), alpha=3.0, batch_size=50, max_iter=3,
+              learning_rate_init=0.01, random_state=0)
+    X = X.astype(np.float32)
+    ref = MLPClassifier(backend="numpy", **kw).fit(X, y)
+    fast = MLPClassifier(backend="cpu", **kw).fit(X, y)
+    assert_allclose(fast.loss_curve_, ref.loss_curve_, rtol=1e-5)
+
+
 @pytest.mark.parametrize("out_activation", sorted(OUTPUTS))
 def test_float32_gradient_through_transposed_weights_follows_reference(out_activation):
     # W of 9 x 200 and 50 x 4 entries are transposed for delta @ W^T; 200 x 50

@@ -72,13 +72,6 @@ def _derivative_sums(single, a, delta, n_rows, n_cols, code, sums):
 
 
 @jit
-def _l2_sum(single, params, n_coef):
-    if single:
-        return K.l2_sum_f32(params, n_coef)
-    return K.l2_sum_f64(params, n_coef)
-
-
-@jit
 def _dropout(single, x, out, n, seed, step, layer, threshold, scale):
     """out = x * scale where the mask keeps an element, else 0."""
     if single:
@@ -99,7 +92,7 @@ def _weight_sum(single, sw, n):
 def _loss_gradient(
     a0, x_trans, ldx, y, sw, sw_sum, n_rows, params, grad, work, units, act_off,
     pre_off, drop_off, delta_off, wt_off, coef_off, icpt_off, hidden_codes, out_code,
-    loss_code, alpha, seed, step, threshold, scale, bf16,
+    loss_code, alpha, seed, step, threshold, scale, bf16, l2,
 ):
     """Loss (L2 term included) of one batch; its raw gradient goes to grad.
 
@@ -120,6 +113,8 @@ def _loss_gradient(
     Where ``wt_off[i]`` >= 0 (float32), layer i's weights are transposed
     there for the product delta @ W^T.
     ``bf16``: the GEMMs take bfloat16 inputs (matmul_precision="bfloat16").
+    ``l2``: the coefficients' sum of squares where the caller has it (the
+    float32 optimizer step returns it for the next step), or -1.
     """
     single = params.itemsize == 4
     size = params.itemsize
@@ -150,9 +145,13 @@ def _loss_gradient(
     loss = _output_loss_delta(single, a, y, sw, n_rows, units[n_layers],
                               out_code, loss_code, delta)
     if alpha != 0:
-        l2 = 0.0
-        for i in range(n_layers):     # layer by layer, as scikit-learn adds
-            l2 += _l2_sum(single, p + coef_off[i] * size, units[i] * units[i + 1])
+        if l2 < 0 and single:
+            # All coefficients at once, in the chunks the step sums.
+            l2 = K.l2_sum_f32(p, icpt_off[0])
+        elif l2 < 0:
+            l2 = 0.0
+            for i in range(n_layers):     # layer by layer, as scikit-learn adds
+                l2 += K.l2_sum_f64(p + coef_off[i] * size, units[i] * units[i + 1])
         loss += (0.5 * alpha) * l2 / sw_sum
 
     for i in range(n_layers - 1, -1, -1):
@@ -229,6 +228,9 @@ def run_epoch(
     # finishes the gather. Without the facility (another loop owns it),
     # each step gathers its own rows.
     row_bytes = n_features * size
+    # float32: the step returns the updated coefficients' L2 sum, the next
+    # batch's L2 term (summed in the step's own pass); -1: not known.
+    l2 = -1.0
     idle = gathered and first_batch < stop_batch and K.idle_gather_acquire() == 1
     armed = False
     for batch in range(first_batch, stop_batch):
@@ -274,10 +276,15 @@ def run_epoch(
             a0, a_trans, lda, y, sw_ptr, sw_sum, n_rows, params, grad, work, units,
             act_off, pre_off, drop_off, delta_off, wt_off, coef_off, icpt_off,
             hidden_codes, out_code, loss_code, alpha, seed, t + 1, threshold, scale, bf16,
+            l2,
         )
         t += 1
         rate = _step_rate(kind, learning_rate, hyper, t)
-        if single:
+        if single and alpha != 0:
+            l2 = K.flat_step_l2_f32(kind, params.ctypes.data, grad.ctypes.data,
+                                    state_a.ctypes.data, state_b.ctypes.data, n_params,
+                                    n_coef, alpha, sw_sum, rate, hyper.ctypes.data)
+        elif single:
             K.flat_step_f32(kind, params.ctypes.data, grad.ctypes.data, state_a.ctypes.data,
                             state_b.ctypes.data, n_params, n_coef, alpha, sw_sum, rate,
                             hyper.ctypes.data)
@@ -308,7 +315,7 @@ def full_loss_gradient(
         X.ctypes.data, x_trans, X.shape[1], Y.ctypes.data,
         sw.ctypes.data if weighted else 0, sw_sum, n_rows, params, grad, work, units,
         act_off, pre_off, drop_off, delta_off, wt_off, coef_off, icpt_off, hidden_codes,
-        out_code, loss_code, alpha, 0, 0, 0, 1.0, bf16,
+        out_code, loss_code, alpha, 0, 0, 0, 1.0, bf16, -1.0,
     )
     n_coef = icpt_off[0]
     for i in range(n_coef):
