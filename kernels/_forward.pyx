@@ -40,20 +40,6 @@ cdef extern from "_finite.h" nogil:
     bint fastmlp_all_finite_f64(const double *x, Py_ssize_t n)
 
 
-def all_finite(const floating[::1] x):
-    """Whether every entry of x is finite: one vectorized pass (_finite.h),
-    as fit's direct validation checks its input."""
-    cdef bint finite = True
-    if x.shape[0] == 0:
-        return True
-    with nogil:
-        if floating is float:
-            finite = fastmlp_all_finite_f32(&x[0], x.shape[0])
-        else:
-            finite = fastmlp_all_finite_f64(&x[0], x.shape[0])
-    return finite
-
-
 def dense_layer(
     const floating[:, ::1] a,
     const floating[:, ::1] w,

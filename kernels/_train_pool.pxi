@@ -56,6 +56,53 @@ def blas_pool_info():
 # network, the threads that would spin read the next block (from memory, as
 # the check must) and the block's turn only finishes what is left.
 
+cdef extern from "_finite.h" nogil:
+    bint fastmlp_all_finite_f32(const float *x, Py_ssize_t n)
+    bint fastmlp_all_finite_f64(const double *x, Py_ssize_t n)
+
+
+cdef struct _FiniteCheck:
+    const char *data
+    Py_ssize_t n
+    Py_ssize_t itemsize
+    unsigned char bad[256]   # per part (FASTMLP_POOL_MAX_PARTS): no shared write
+
+
+cdef void _finite_part(void *arg, int part, int n_parts) noexcept nogil:
+    cdef _FiniteCheck *c = <_FiniteCheck *> arg
+    cdef Py_ssize_t lo, hi
+    fastmlp_part_range(c.n, part, n_parts, LINE_BYTES // c.itemsize, &lo, &hi)
+    if hi == lo:
+        return
+    if c.itemsize == 4:
+        c.bad[part] = not fastmlp_all_finite_f32(<const float *> c.data + lo, hi - lo)
+    else:
+        c.bad[part] = not fastmlp_all_finite_f64(<const double *> c.data + lo, hi - lo)
+
+
+def all_finite(const floating[::1] x):
+    """Whether every entry of x is finite: vectorized passes (_finite.h),
+    split over the pool once the cpu engine installed it (fit's direct
+    validation reads all of X: 60000 x 784 float32, ~16 ms on one core of
+    the development VM, ~9 on two)."""
+    cdef _FiniteCheck c
+    cdef int part, n_parts
+    if x.shape[0] == 0:
+        return True
+    c.data = <const char *> &x[0]
+    c.n = x.shape[0]
+    c.itemsize = sizeof(floating)
+    with nogil:
+        n_parts = fastmlp_pool_parts(c.n * c.itemsize, PARALLEL_MIN_BYTES)
+        for part in range(n_parts):
+            c.bad[part] = 0
+        fastmlp_pool_dispatch(_finite_part, &c, n_parts, 0)
+    for part in range(n_parts):
+        if c.bad[part]:
+            return False
+    return True
+
+
 def idle_acquire():
     """True if the caller may arm idle work: one loop at a time owns it."""
     return fastmlp_idle_acquire() == 1

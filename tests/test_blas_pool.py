@@ -130,6 +130,22 @@ def test_flat_step_l2_is_the_step_then_l2_sum_at_any_split(dtype, n_params):
         assert results[0] == results[1]
 
 
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_split_finite_check_finds_a_bad_entry_in_any_part(dtype):
+    # fit's check of X splits it over the pool: a NaN or infinity in any
+    # part, at a part's edges too, must be found with 1 or 2 threads.
+    n = 300001
+    x = np.random.RandomState(0).normal(size=n).astype(dtype)
+    for threads in (1, 2):
+        with threadpool_limits(limits=threads, user_api="blas"):
+            assert _train.all_finite(x)
+            for position in (0, 1, n // 2 - 1, n // 2, n // 2 + 1, n - 2, n - 1):
+                for bad in (np.nan, np.inf, -np.inf):
+                    y = x.copy()
+                    y[position] = bad
+                    assert not _train.all_finite(y), (threads, position, bad)
+
+
 def _fit(seed, X, y):
     model = MLPClassifier((64,), batch_size=100, max_iter=3, random_state=seed,
                           backend="cpu")

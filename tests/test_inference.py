@@ -141,7 +141,7 @@ def test_finite_values_whose_sum_overflows_are_accepted():
 @pytest.mark.parametrize("dtype", [np.float32, np.float64])
 @pytest.mark.parametrize("n", [1, 7, 33, 129])
 def test_all_finite_finds_every_nan_and_infinity(dtype, n):
-    from fastmlp._kernels import _forward
+    from fastmlp._kernels import _train
 
     info = np.finfo(dtype)
     x = np.random.RandomState(n).normal(size=n).astype(dtype)
@@ -149,9 +149,9 @@ def test_all_finite_finds_every_nan_and_infinity(dtype, n):
     x[-1] = -info.tiny / 2          # a subnormal (and -0, below) are finite
     if n > 2:
         x[1] = -0.0
-    assert _forward.all_finite(x)
+    assert _train.all_finite(x)
     for bad in (np.nan, np.inf, -np.inf):
         for position in range(n):
             y = x.copy()
             y[position] = bad
-            assert not _forward.all_finite(y)
+            assert not _train.all_finite(y)
