@@ -587,6 +587,52 @@ def test_flat_step_matches_the_optimizers_reference(dtype, sw_sum, name, params)
         assert ours.t == ref.t
 
 
+def _hard_numerators(rs, n, s, dtype):
+    """Numerators x whose x / s lie within a few ulps of q (rounded x = q s,
+    moved by -2..2 ulps: quotients next to rounding ties), and among them
+    zeros of both signs, subnormals, tiny and huge numbers, infinities and
+    NaN."""
+    q = rs.uniform(1, 2, n) * 2.0 ** rs.randint(-30, 30, n) * rs.choice([-1, 1], n)
+    x = (q.astype(dtype) * s).astype(dtype)
+    x = (x + rs.randint(-2, 3, n) * np.spacing(x)).astype(dtype)
+    info = np.finfo(dtype)
+    special = np.array([0.0, -0.0, info.smallest_subnormal, -info.tiny, 2.0 ** -85,
+                        -(2.0 ** 85), 2.0 ** -600, 2.0 ** 600, info.max, np.inf,
+                        -np.inf, np.nan]).astype(dtype)
+    at = rs.choice(n, 40, replace=False)
+    x[at] = special[rs.randint(0, special.size, at.size)]
+    return x
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
+@pytest.mark.parametrize("sw_sum", [200, 128, 17.3, 3, 1e-3, 7.5e5, 2.0 ** -45, 1e30])
+@pytest.mark.parametrize(("name", "params"), OPTIMIZER_CASES, ids=str)
+def test_flat_step_quotients_have_the_references_bits(dtype, sw_sum, name, params):
+    # The step multiplies by 1 / sw_sum where sw_sum is a power of two
+    # (_vector.h), and divides otherwise: every quotient must be the
+    # reference division's, next to rounding ties, at the range's edges and
+    # for zeros, subnormals, infinities and NaN.
+    rs = np.random.RandomState(12)
+    n_params = 20000                          # coefficients: the first 30
+    s = np.dtype(dtype).type(sw_sum)
+    params_ref = rs.normal(size=n_params).astype(dtype)
+    params_ref[:30] = 0                       # x = raw exactly for all
+    ref = _optimizer(name, n_params, dtype, learning_rate_init=0.01, **params)
+    ours = _optimizer(name, n_params, dtype, learning_rate_init=0.01, **params)
+    params_ours = params_ref.copy()
+    with np.errstate(all="ignore"):
+        for _ in range(2):
+            raw = _hard_numerators(rs, n_params, s, dtype)
+            ref.step(params_ref, _reference_grad(raw, params_ref, 30, 0.0, sw_sum))
+            code, rate, state_a, state_b, hyper, t = ours.kernel_state()
+            _train.flat_step(code, params_ours, raw, state_a, state_b, 30, 0.0,
+                             sw_sum, step_rate(code, rate, hyper, t + 1), hyper)
+            ours.steps_taken(t + 1)
+    for a, b in zip(ours.state_arrays(), ref.state_arrays()):
+        assert_array_equal(a.view(np.uint8), b.view(np.uint8))
+    assert_array_equal(params_ours.view(np.uint8), params_ref.view(np.uint8))
+
+
 def test_flat_step_refuses_unknown_codes():
     e = np.zeros(4)
     with pytest.raises(ValueError, match="unknown optimizer code"):
