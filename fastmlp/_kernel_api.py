@@ -14,6 +14,14 @@ Types: ``T`` is the variant's float type; floating scalars cross as
 This module imports nothing: setup.py reads it before anything is built.
 """
 
+# An optimizer step's arguments (flat_step, flat_step_l2).
+_STEP_ARGS = (
+    ("int", "code"), ("T *", "params"), ("const T *", "grad"), ("T *", "state_a"),
+    ("T *", "state_b"), ("Py_ssize_t", "n_params"), ("Py_ssize_t", "n_coef"),
+    ("double", "alpha"), ("double", "sw_sum"), ("double", "rate"),
+    ("const double *", "hyper"),
+)
+
 # (name, return type, ((type, argument), ...), docstring)
 KERNELS = (
     ("gemm", "void",
@@ -48,17 +56,11 @@ KERNELS = (
       ("T *", "out")),
      "out = a.sum(axis=0)."),
     ("flat_step", "void",
-     (("int", "code"), ("T *", "params"), ("const T *", "grad"), ("T *", "state_a"),
-      ("T *", "state_b"), ("Py_ssize_t", "n_params"), ("Py_ssize_t", "n_coef"),
-      ("double", "alpha"), ("double", "sw_sum"), ("double", "rate"),
-      ("const double *", "hyper")),
+     _STEP_ARGS,
      "The optimizer code's step, with the L2 term and the division by sw_sum "
      "fused (params, states IN/OUT; grad raw, IN)."),
     ("flat_step_l2", "double",
-     (("int", "code"), ("T *", "params"), ("const T *", "grad"), ("T *", "state_a"),
-      ("T *", "state_b"), ("Py_ssize_t", "n_params"), ("Py_ssize_t", "n_coef"),
-      ("double", "alpha"), ("double", "sw_sum"), ("double", "rate"),
-      ("const double *", "hyper")),
+     _STEP_ARGS,
      "flat_step, then returns l2_sum(params, n_coef) of the updated "
      "coefficients (float32: summed in the step's own pass, same bits)."),
     ("dropout", "void",
